@@ -1,0 +1,2 @@
+#[napi_derive::napi]
+pub fn noop() {}
