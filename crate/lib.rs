@@ -1,2 +1,34 @@
-#[napi_derive::napi]
+//! wasmtime-node: the N-API layer. One file per wasmtime concept; `lib/` (TypeScript) builds the
+//! public API on top of these `Native*` classes.
+
+mod engine;
+mod error;
+mod func;
+mod global;
+mod instance;
+mod js;
+mod linker;
+mod memory;
+mod module;
+mod store;
+mod table;
+mod types;
+mod values;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// Called once per thread by `lib/` before anything else: registers the error factory that
+/// turns native failures into the public error classes.
+#[napi(catch_unwind)]
+pub fn init(env: Env, make_error: Function<'_, (), ()>) -> napi::Result<()> {
+    // SAFETY: `make_error` is a live handle; a strong reference keeps the factory for this env's
+    // lifetime (it is module-level state in lib/, so this creates no cycle).
+    let r = unsafe { js::new_reference(env.raw(), make_error.raw(), 1) }?;
+    js::set_thread_env(env.raw(), r);
+    Ok(())
+}
+
+/// An empty native call: the benchmark baseline for N-API overhead.
+#[napi]
 pub fn noop() {}

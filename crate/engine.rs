@@ -1,0 +1,150 @@
+//! `Config` options and `Engine`: shareable (Send + Sync) compilation environments.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use napi_derive::napi;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
+
+use crate::error::{Fail, Res};
+
+#[napi(object)]
+#[derive(Default, Clone)]
+pub struct PoolingOptions {
+    pub total_core_instances: Option<u32>,
+    pub total_memories: Option<u32>,
+    pub total_tables: Option<u32>,
+    pub max_memory_size: Option<f64>,
+}
+
+/// Mirrors `EngineOptions` in the public `.d.ts`; `lib/engine.ts` validates types and spellings
+/// first, so the errors here only guard against direct use of the native layer.
+#[napi(object)]
+#[derive(Default, Clone)]
+pub struct EngineOptions {
+    pub strategy: Option<String>,
+    pub opt_level: Option<String>,
+    pub consume_fuel: Option<bool>,
+    pub epoch_interruption: Option<bool>,
+    pub max_wasm_stack: Option<u32>,
+    pub features: Option<HashMap<String, bool>>,
+    pub pooling: Option<PoolingOptions>,
+    pub parallel_compilation: Option<bool>,
+    pub debug_info: Option<bool>,
+    pub memory_reservation: Option<f64>,
+    pub memory_guard_size: Option<f64>,
+}
+
+fn feature(config: &mut Config, name: &str, on: bool) -> Res<()> {
+    match name {
+        "simd" => config.wasm_simd(on),
+        "relaxedSimd" => config.wasm_relaxed_simd(on),
+        "threads" => config.wasm_threads(on),
+        "multiMemory" => config.wasm_multi_memory(on),
+        "memory64" => config.wasm_memory64(on),
+        "tailCall" => config.wasm_tail_call(on),
+        "referenceTypes" => config.wasm_reference_types(on),
+        "bulkMemory" => config.wasm_bulk_memory(on),
+        "multiValue" => config.wasm_multi_value(on),
+        "gc" => config.wasm_gc(on),
+        "exceptions" => config.wasm_exceptions(on),
+        "extendedConst" => config.wasm_extended_const(on),
+        "functionReferences" => config.wasm_function_references(on),
+        other => return Err(Fail::invalid_value(format!("unknown wasm feature '{other}'"))),
+    };
+    Ok(())
+}
+
+pub fn build_config(o: &EngineOptions) -> Res<Config> {
+    let mut c = Config::new();
+    match o.strategy.as_deref() {
+        None | Some("cranelift") => {
+            c.strategy(Strategy::Cranelift);
+        }
+        Some("winch") => return Err(Fail::invalid_value("strategy 'winch' is not built into this binary")),
+        Some(s) => return Err(Fail::invalid_value(format!("unknown strategy '{s}'"))),
+    }
+    match o.opt_level.as_deref() {
+        None | Some("speed") => c.cranelift_opt_level(OptLevel::Speed),
+        Some("none") => c.cranelift_opt_level(OptLevel::None),
+        Some("speed_and_size") => c.cranelift_opt_level(OptLevel::SpeedAndSize),
+        Some(s) => return Err(Fail::invalid_value(format!("unknown optLevel '{s}'"))),
+    };
+    c.consume_fuel(o.consume_fuel.unwrap_or(false));
+    c.epoch_interruption(o.epoch_interruption.unwrap_or(false));
+    if let Some(s) = o.max_wasm_stack {
+        c.max_wasm_stack(s as usize);
+    }
+    for (name, on) in o.features.iter().flatten() {
+        feature(&mut c, name, *on)?;
+    }
+    if let Some(p) = &o.parallel_compilation {
+        c.parallel_compilation(*p);
+    }
+    if let Some(d) = o.debug_info {
+        c.debug_info(d);
+    }
+    if let Some(r) = o.memory_reservation {
+        c.memory_reservation(r as u64);
+    }
+    if let Some(g) = o.memory_guard_size {
+        c.memory_guard_size(g as u64);
+    }
+    if let Some(p) = &o.pooling {
+        let mut pc = PoolingAllocationConfig::default();
+        if let Some(n) = p.total_core_instances {
+            pc.total_core_instances(n);
+        }
+        if let Some(n) = p.total_memories {
+            pc.total_memories(n);
+        }
+        if let Some(n) = p.total_tables {
+            pc.total_tables(n);
+        }
+        if let Some(n) = p.max_memory_size {
+            pc.max_memory_size(n as usize);
+        }
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pc));
+    }
+    Ok(c)
+}
+
+/// The process-wide default engine: one native engine shared by every worker thread.
+pub fn default_engine() -> Res<Engine> {
+    static DEFAULT: OnceLock<Result<Engine, String>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Engine::new(&Config::new()).map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(Fail::wasmtime)
+}
+
+#[napi]
+pub struct NativeEngine {
+    pub(crate) engine: Engine,
+}
+
+#[napi]
+impl NativeEngine {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: Option<EngineOptions>) -> napi::Result<Self> {
+        let config = build_config(&options.unwrap_or_default())?;
+        let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
+        Ok(NativeEngine { engine })
+    }
+
+    #[napi(factory, js_name = "default", catch_unwind)]
+    pub fn default_() -> napi::Result<Self> {
+        Ok(NativeEngine { engine: default_engine()? })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn increment_epoch(&self) {
+        self.engine.increment_epoch();
+    }
+
+    /// Whether two handles are the same native engine (also across workers).
+    #[napi(catch_unwind)]
+    pub fn same(&self, other: &NativeEngine) -> bool {
+        Engine::same(&self.engine, &other.engine)
+    }
+}

@@ -1,0 +1,230 @@
+//! Errors. Native code produces `Fail`; converting it into `napi::Error` throws a typed JS error
+//! built by `lib/errors.ts`'s factory (so `instanceof Trap` etc. work) with a stable `code`.
+
+use napi::sys;
+use wasmtime::{Trap, WasmBacktrace};
+
+use crate::js;
+
+/// Marks a wasmtime error that stands for a JS exception thrown by a host function; the
+/// exception object itself waits in the store's pending slot (see `store::StoreCore`).
+#[derive(Debug)]
+pub struct HostException;
+
+impl std::fmt::Display for HostException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a host function threw")
+    }
+}
+impl std::error::Error for HostException {}
+
+pub struct Frame {
+    pub module: Option<String>,
+    pub func: Option<String>,
+    pub func_index: u32,
+    pub offset: Option<usize>,
+}
+
+pub enum Fail {
+    /// A JS exception is already pending in the env: let it propagate.
+    Pending,
+    /// Throw this JS value (a host function's exception), by reference.
+    Throw(sys::napi_ref),
+    /// A new error: `kind` picks the JS class in `lib/errors.ts`.
+    New { kind: &'static str, code: &'static str, message: String, trap: Option<(String, Vec<Frame>)> },
+}
+
+impl Fail {
+    fn new(kind: &'static str, code: &'static str, message: impl Into<String>) -> Fail {
+        Fail::New { kind, code, message: message.into(), trap: None }
+    }
+    pub fn type_error(message: impl Into<String>) -> Fail {
+        Fail::new("TypeError", "ERR_INVALID_ARG_TYPE", message)
+    }
+    pub fn invalid_value(message: impl Into<String>) -> Fail {
+        Fail::new("TypeError", "ERR_INVALID_ARG_VALUE", message)
+    }
+    pub fn arg_count(message: impl Into<String>) -> Fail {
+        Fail::new("TypeError", "ERR_INVALID_ARG_COUNT", message)
+    }
+    pub fn range(message: impl Into<String>) -> Fail {
+        Fail::new("RangeError", "ERR_OUT_OF_RANGE", message)
+    }
+    pub fn compile(message: impl Into<String>) -> Fail {
+        Fail::new("CompileError", "ERR_WASM_COMPILE", message)
+    }
+    pub fn link(message: impl Into<String>) -> Fail {
+        Fail::new("LinkError", "ERR_WASM_LINK", message)
+    }
+    pub fn store_state(code: &'static str, message: impl Into<String>) -> Fail {
+        Fail::new("StoreStateError", code, message)
+    }
+    pub fn wasmtime(message: impl Into<String>) -> Fail {
+        Fail::new("WasmtimeError", "ERR_WASMTIME", message)
+    }
+    pub fn internal(message: impl Into<String>) -> Fail {
+        Fail::new("WasmtimeError", "ERR_INTERNAL", message)
+    }
+
+    /// Classify an error out of a call or an instantiation. `link_phase` says that errors which
+    /// are not traps come from resolving imports (instantiation) rather than from running code.
+    pub fn from_wasm(err: wasmtime::Error, link_phase: bool) -> Fail {
+        if let Some(trap) = err.downcast_ref::<Trap>() {
+            let frames = err.downcast_ref::<WasmBacktrace>().map(frames_of).unwrap_or_default();
+            return Fail::New {
+                kind: "Trap",
+                code: "ERR_WASM_TRAP",
+                message: trap.to_string(),
+                trap: Some((trap_code(*trap).to_string(), frames)),
+            };
+        }
+        let message = format!("{err:#}");
+        if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
+    }
+
+    pub fn from_compile(err: wasmtime::Error) -> Fail {
+        Fail::compile(format!("{err:#}"))
+    }
+}
+
+pub fn trap_code(t: Trap) -> &'static str {
+    match t {
+        Trap::StackOverflow => "stack_overflow",
+        Trap::MemoryOutOfBounds => "memory_out_of_bounds",
+        Trap::HeapMisaligned => "heap_misaligned",
+        Trap::TableOutOfBounds => "table_out_of_bounds",
+        Trap::IndirectCallToNull => "indirect_call_to_null",
+        Trap::BadSignature => "bad_signature",
+        Trap::IntegerOverflow => "integer_overflow",
+        Trap::IntegerDivisionByZero => "integer_division_by_zero",
+        Trap::BadConversionToInteger => "bad_conversion_to_integer",
+        Trap::UnreachableCodeReached => "unreachable",
+        Trap::Interrupt => "interrupt",
+        Trap::OutOfFuel => "out_of_fuel",
+        Trap::AtomicWaitNonSharedMemory => "atomic_wait_non_shared_memory",
+        Trap::NullReference => "null_reference",
+        Trap::ArrayOutOfBounds => "array_out_of_bounds",
+        Trap::AllocationTooLarge => "allocation_too_large",
+        Trap::CastFailure => "cast_failure",
+        Trap::CannotEnterComponent => "cannot_enter_component",
+        _ => "unknown",
+    }
+}
+
+fn frames_of(bt: &WasmBacktrace) -> Vec<Frame> {
+    bt.frames()
+        .iter()
+        .map(|f| Frame {
+            module: f.module().name().map(str::to_string),
+            func: f.func_name().map(str::to_string),
+            func_index: f.func_index(),
+            offset: f.module_offset(),
+        })
+        .collect()
+}
+
+impl From<Fail> for napi::Error {
+    fn from(f: Fail) -> napi::Error {
+        let env = js::thread_env();
+        // SAFETY: `env` is this thread's env (set by `init` before any other call), and we are
+        // inside an N-API callback on that thread, where throwing is allowed.
+        unsafe { throw(env, f) };
+        napi::Error::new(napi::Status::PendingException, String::new())
+    }
+}
+
+/// Throw `f` as a JS exception (unless one is already pending).
+pub unsafe fn throw(env: js::Env, f: Fail) {
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    match f {
+        Fail::Pending => {}
+        Fail::Throw(r) => {
+            // SAFETY: `r` is a strong reference created in this env; it is deleted here, once.
+            unsafe {
+                if let Some(v) = js::reference_value(env, r) {
+                    if !pending {
+                        sys::napi_throw(env, v);
+                    }
+                }
+                sys::napi_delete_reference(env, r);
+            }
+        }
+        Fail::New { kind, code, message, trap } if !pending => unsafe {
+            let err = build_error(env, kind, code, &message, trap.as_ref());
+            match err {
+                Some(e) => {
+                    sys::napi_throw(env, e);
+                }
+                None => {
+                    let msg = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+                    sys::napi_throw_error(env, std::ptr::null(), msg.as_ptr());
+                }
+            }
+        },
+        Fail::New { .. } => {}
+    }
+}
+
+/// Build (not throw) the JS error object for a `Fail::New` through the factory.
+pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, trap: Option<&(String, Vec<Frame>)>) -> Option<js::Value> {
+    let factory = js::error_factory();
+    if factory.is_null() {
+        return None;
+    }
+    unsafe {
+        let f = js::reference_value(env, factory)?;
+        let mut args = vec![
+            js::string_value(env, kind).ok()?,
+            js::string_value(env, code).ok()?,
+            js::string_value(env, message).ok()?,
+        ];
+        if let Some((trap_code, frames)) = trap {
+            args.push(js::string_value(env, trap_code).ok()?);
+            args.push(frames_value(env, frames).ok()?);
+        }
+        js::call_function(env, f, &args).ok()
+    }
+}
+
+unsafe fn frames_value(env: js::Env, frames: &[Frame]) -> Result<js::Value, Fail> {
+    unsafe {
+        let arr = js::array(env, frames.len())?;
+        for (i, f) in frames.iter().enumerate() {
+            // [module, func, funcIndex, offset]: lib/errors.ts turns these into frozen Frame objects.
+            let item = js::array(env, 4)?;
+            let opt = |s: &Option<String>| -> Result<js::Value, Fail> {
+                match s {
+                    Some(s) => js::string_value(env, s),
+                    None => Ok(js::null(env)),
+                }
+            };
+            js::set_element(env, item, 0, opt(&f.module)?)?;
+            js::set_element(env, item, 1, opt(&f.func)?)?;
+            js::set_element(env, item, 2, js::u32_value(env, f.func_index)?)?;
+            let off = match f.offset {
+                Some(o) => js::f64_value(env, o as f64)?,
+                None => js::null(env),
+            };
+            js::set_element(env, item, 3, off)?;
+            js::set_element(env, arr, i as u32, item)?;
+        }
+        Ok(arr)
+    }
+}
+
+pub type Res<T> = Result<T, Fail>;
+
+/// A `napi::Error` that carries a freshly built JS error object (not thrown yet): for promise
+/// rejections, where napi-rs rejects with the referenced object itself.
+pub fn error_object(env: &napi::Env, f: Fail) -> napi::Error {
+    if let Fail::New { kind, code, message, trap } = &f {
+        // SAFETY: on the JS thread of `env`, inside a callback.
+        if let Some(v) = unsafe { build_error(env.raw(), kind, code, message, trap.as_ref()) } {
+            // SAFETY: `v` is a live handle of this callback.
+            let u = unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(env.raw(), v) };
+            return napi::Error::from(u);
+        }
+    }
+    napi::Error::from_reason("wasmtime-node: failed to build an error object")
+}

@@ -1,0 +1,249 @@
+//! Thin, checked wrappers over raw N-API calls used on hot paths, plus the per-thread JS context
+//! (the env and the error factory registered by `lib/`).
+
+use std::cell::Cell;
+use std::ptr;
+
+use napi::sys;
+
+use crate::error::Fail;
+
+pub type Env = sys::napi_env;
+pub type Value = sys::napi_value;
+
+thread_local! {
+    /// The env of this thread's JS realm and a reference to `lib/`'s error factory. Node runs one
+    /// env per thread (main thread or worker), so a thread-local is exactly per-env here.
+    static JS_ENV: Cell<Env> = const { Cell::new(ptr::null_mut()) };
+    static ERROR_FACTORY: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+pub fn set_thread_env(env: Env, factory: sys::napi_ref) {
+    JS_ENV.with(|e| e.set(env));
+    let old = ERROR_FACTORY.with(|f| f.replace(factory));
+    if !old.is_null() {
+        // SAFETY: `old` was created by `napi_create_reference` in this same env and is not used again.
+        unsafe { sys::napi_delete_reference(env, old) };
+    }
+}
+
+pub fn thread_env() -> Env {
+    JS_ENV.with(|e| e.get())
+}
+
+pub fn error_factory() -> sys::napi_ref {
+    ERROR_FACTORY.with(|f| f.get())
+}
+
+fn ok(status: sys::napi_status, what: &str) -> Result<(), Fail> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else if status == sys::Status::napi_pending_exception {
+        Err(Fail::Pending)
+    } else {
+        Err(Fail::internal(format!("N-API call failed: {what} (status {status})")))
+    }
+}
+
+/// SAFETY (all functions below): `env` must be the current thread's live env and `v` a value
+/// handle of the current handle scope; the callers in this crate only pass handles they received
+/// from N-API within the same callback.
+pub unsafe fn type_of(env: Env, v: Value) -> sys::napi_valuetype {
+    let mut t = 0;
+    unsafe { sys::napi_typeof(env, v, &mut t) };
+    t
+}
+
+pub unsafe fn get_f64(env: Env, v: Value) -> Result<f64, Fail> {
+    let mut out = 0.0;
+    ok(unsafe { sys::napi_get_value_double(env, v, &mut out) }, "get_value_double")?;
+    Ok(out)
+}
+
+pub unsafe fn f64_value(env: Env, x: f64) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_double(env, x, &mut out) }, "create_double")?;
+    Ok(out)
+}
+
+pub unsafe fn i32_value(env: Env, x: i32) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_int32(env, x, &mut out) }, "create_int32")?;
+    Ok(out)
+}
+
+pub unsafe fn u32_value(env: Env, x: u32) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_uint32(env, x, &mut out) }, "create_uint32")?;
+    Ok(out)
+}
+
+pub unsafe fn bigint_value(env: Env, x: i64) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_bigint_int64(env, x, &mut out) }, "create_bigint")?;
+    Ok(out)
+}
+
+/// A BigInt in [-2^63, 2^64) as the i64 with the same bits; `None` when out of range.
+pub unsafe fn get_bigint_bits(env: Env, v: Value) -> Result<Option<i64>, Fail> {
+    let mut signed = 0i64;
+    let mut lossless = false;
+    ok(unsafe { sys::napi_get_value_bigint_int64(env, v, &mut signed, &mut lossless) }, "bigint")?;
+    if lossless {
+        return Ok(Some(signed));
+    }
+    let mut unsigned = 0u64;
+    ok(unsafe { sys::napi_get_value_bigint_uint64(env, v, &mut unsigned, &mut lossless) }, "bigint")?;
+    Ok(lossless.then_some(unsigned as i64))
+}
+
+pub unsafe fn null(env: Env) -> Value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_get_null(env, &mut out) };
+    out
+}
+
+pub unsafe fn undefined(env: Env) -> Value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_get_undefined(env, &mut out) };
+    out
+}
+
+pub unsafe fn string_value(env: Env, s: &str) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) }, "create_string")?;
+    Ok(out)
+}
+
+pub unsafe fn array(env: Env, len: usize) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_array_with_length(env, len, &mut out) }, "create_array")?;
+    Ok(out)
+}
+
+pub unsafe fn set_element(env: Env, arr: Value, i: u32, v: Value) -> Result<(), Fail> {
+    ok(unsafe { sys::napi_set_element(env, arr, i, v) }, "set_element")
+}
+
+pub unsafe fn get_element(env: Env, arr: Value, i: u32) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_get_element(env, arr, i, &mut out) }, "get_element")?;
+    Ok(out)
+}
+
+pub unsafe fn array_length(env: Env, arr: Value) -> Result<Option<u32>, Fail> {
+    let mut is = false;
+    ok(unsafe { sys::napi_is_array(env, arr, &mut is) }, "is_array")?;
+    if !is {
+        return Ok(None);
+    }
+    let mut len = 0;
+    ok(unsafe { sys::napi_get_array_length(env, arr, &mut len) }, "array_length")?;
+    Ok(Some(len))
+}
+
+/// A fresh Uint8Array holding a copy of `bytes`.
+pub unsafe fn uint8_array_copy(env: Env, bytes: &[u8]) -> Result<Value, Fail> {
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut ab = ptr::null_mut();
+    ok(unsafe { sys::napi_create_arraybuffer(env, bytes.len(), &mut data, &mut ab) }, "create_arraybuffer")?;
+    if !bytes.is_empty() {
+        // SAFETY: N-API just allocated `bytes.len()` writable bytes at `data`.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len()) };
+    }
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_typedarray(env, sys::TypedarrayType::uint8_array, bytes.len(), ab, 0, &mut out) }, "create_typedarray")?;
+    Ok(out)
+}
+
+/// The bytes of an ArrayBuffer, a typed array or a DataView (any element type), borrowed for
+/// the current callback. `None` when `v` is none of those.
+pub unsafe fn bytes_of<'a>(env: Env, v: Value) -> Result<Option<&'a [u8]>, Fail> {
+    let mut is = false;
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut len = 0usize;
+    unsafe { sys::napi_is_typedarray(env, v, &mut is) };
+    if is {
+        let mut ty = 0;
+        let mut elems = 0usize;
+        let mut ab = ptr::null_mut();
+        let mut off = 0usize;
+        ok(unsafe { sys::napi_get_typedarray_info(env, v, &mut ty, &mut elems, &mut data, &mut ab, &mut off) }, "typedarray_info")?;
+        len = elems * typed_array_elem_size(ty);
+    } else {
+        unsafe { sys::napi_is_dataview(env, v, &mut is) };
+        if is {
+            let mut ab = ptr::null_mut();
+            let mut off = 0usize;
+            ok(unsafe { sys::napi_get_dataview_info(env, v, &mut len, &mut data, &mut ab, &mut off) }, "dataview_info")?;
+        } else {
+            unsafe { sys::napi_is_arraybuffer(env, v, &mut is) };
+            if !is {
+                return Ok(None);
+            }
+            ok(unsafe { sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len) }, "arraybuffer_info")?;
+        }
+    }
+    if len == 0 || data.is_null() {
+        return Ok(Some(&[]));
+    }
+    // SAFETY: N-API reported `len` readable bytes at `data`, alive while `v` is (this callback).
+    Ok(Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }))
+}
+
+fn typed_array_elem_size(ty: sys::napi_typedarray_type) -> usize {
+    use sys::TypedarrayType as T;
+    match ty {
+        T::int16_array | T::uint16_array => 2,
+        T::int32_array | T::uint32_array | T::float32_array => 4,
+        T::float64_array | T::bigint64_array | T::biguint64_array => 8,
+        _ => 1,
+    }
+}
+
+pub unsafe fn call_function(env: Env, f: Value, args: &[Value]) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    let recv = unsafe { undefined(env) };
+    ok(unsafe { sys::napi_call_function(env, recv, f, args.len(), args.as_ptr(), &mut out) }, "call_function")?;
+    Ok(out)
+}
+
+pub unsafe fn reference_value(env: Env, r: sys::napi_ref) -> Option<Value> {
+    let mut out = ptr::null_mut();
+    let status = unsafe { sys::napi_get_reference_value(env, r, &mut out) };
+    (status == sys::Status::napi_ok && !out.is_null()).then_some(out)
+}
+
+pub unsafe fn new_reference(env: Env, v: Value, count: u32) -> Result<sys::napi_ref, Fail> {
+    let mut out = ptr::null_mut();
+    ok(unsafe { sys::napi_create_reference(env, v, count, &mut out) }, "create_reference")?;
+    Ok(out)
+}
+
+pub unsafe fn take_exception(env: Env) -> Value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_get_and_clear_last_exception(env, &mut out) };
+    out
+}
+
+/// A handle scope closed on drop, so that a long-running guest calling the host in a loop does
+/// not accumulate handles in the outer callback's scope.
+pub struct HandleScope(Env, sys::napi_handle_scope);
+
+impl HandleScope {
+    pub unsafe fn open(env: Env) -> Self {
+        let mut s = ptr::null_mut();
+        unsafe { sys::napi_open_handle_scope(env, &mut s) };
+        HandleScope(env, s)
+    }
+}
+
+impl Drop for HandleScope {
+    fn drop(&mut self) {
+        if !self.1.is_null() {
+            // SAFETY: the scope was opened on this env by `open` and scopes close in LIFO order
+            // because `HandleScope` values are only kept on the stack.
+            unsafe { sys::napi_close_handle_scope(self.0, self.1) };
+        }
+    }
+}

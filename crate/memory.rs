@@ -1,0 +1,162 @@
+//! `Memory`: linear memory, with copying `read`/`write` and a zero-copy `buffer` that is detached
+//! whenever it could dangle (grow, dispose, transfer).
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use wasmtime::Memory;
+
+use crate::error::{Fail, Res};
+use crate::js;
+use crate::store::StoreCore;
+
+#[napi]
+pub struct NativeMemory {
+    core: Rc<StoreCore>,
+    pub(crate) mem: Memory,
+}
+
+/// An integer byte offset or length from JS, checked.
+pub fn index_arg(x: f64, what: &str) -> Res<u64> {
+    if !(x.fract() == 0.0 && (0.0..=9007199254740991.0).contains(&x)) {
+        return Err(Fail::range(format!("{what} must be a non-negative integer, got {x}")));
+    }
+    Ok(x as u64)
+}
+
+/// The external ArrayBuffer keeps the store alive (its memory is the buffer's backing store).
+unsafe extern "C" fn view_finalize(_env: sys::napi_env, _data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+    // SAFETY: `hint` came from `Rc::into_raw` in `buffer` and is released exactly once, here.
+    drop(unsafe { Rc::from_raw(hint as *const StoreCore) });
+}
+
+fn external_buffers_refused() -> bool {
+    // Lets tests exercise the path Electron >= 21 takes (it refuses external buffers).
+    std::env::var_os("WASMTIME_NODE_NO_EXTERNAL_BUFFERS").is_some_and(|v| v == "1")
+}
+
+impl NativeMemory {
+    pub fn new(core: Rc<StoreCore>, mem: Memory) -> Self {
+        NativeMemory { core, mem }
+    }
+
+    pub fn core(&self) -> &Rc<StoreCore> {
+        &self.core
+    }
+
+    fn bounds(&self, offset: f64, length: f64) -> Res<(usize, usize)> {
+        let (off, len) = (index_arg(offset, "offset")?, index_arg(length, "length")?);
+        let size = self.mem.data_size(self.core.cx()?) as u64;
+        if off.checked_add(len).is_none_or(|end| end > size) {
+            return Err(Fail::range(format!("range [{off}, {off}+{len}) is outside the memory's {size} bytes")));
+        }
+        Ok((off as usize, len as usize))
+    }
+}
+
+fn no_external_buffers() -> Fail {
+    Fail::New {
+        kind: "WasmtimeError",
+        code: "ERR_EXTERNAL_BUFFER_UNSUPPORTED",
+        message: "this runtime refuses external ArrayBuffers (as Electron >= 21 does), so memory.buffer is unavailable; use memory.read() and memory.write()".into(),
+        trap: None,
+    }
+}
+
+#[napi]
+impl NativeMemory {
+    /// Size in pages.
+    #[napi(catch_unwind)]
+    pub fn size(&self) -> napi::Result<f64> {
+        Ok(self.mem.size(self.core.cx()?) as f64)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn byte_length(&self) -> napi::Result<f64> {
+        Ok(self.mem.data_size(self.core.cx()?) as f64)
+    }
+
+    /// Grow by `delta` pages; returns the previous size in pages.
+    #[napi(catch_unwind)]
+    pub fn grow(&self, delta: f64) -> napi::Result<f64> {
+        let delta = index_arg(delta, "delta")?;
+        let r = self.mem.grow(self.core.cx()?, delta);
+        self.core.after_wasm();
+        r.map(|old| old as f64).map_err(|e| Fail::New {
+            kind: "RangeError",
+            code: "ERR_WASM_GROW",
+            message: format!("memory.grow({delta}) failed: {e:#}"),
+            trap: None,
+        }.into())
+    }
+
+    /// A copy of `length` bytes at `offset`.
+    #[napi(catch_unwind)]
+    pub fn read(&self, env: Env, offset: f64, length: f64) -> napi::Result<Unknown<'_>> {
+        let (off, len) = self.bounds(offset, length)?;
+        let data = self.mem.data(self.core.cx()?);
+        // SAFETY: creating a typed array on this thread's env within the callback.
+        let v = unsafe { js::uint8_array_copy(env.raw(), &data[off..off + len])? };
+        // SAFETY: `v` was just created in this callback's scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn write(&self, env: Env, offset: f64, bytes: Unknown) -> napi::Result<()> {
+        // SAFETY: `bytes` is a live handle of this callback.
+        let src = unsafe { js::bytes_of(env.raw(), bytes.raw())? }
+            .ok_or_else(|| Fail::type_error("expected an ArrayBuffer or an ArrayBufferView"))?;
+        let (off, len) = self.bounds(offset, src.len() as f64)?;
+        let data = self.mem.data_mut(self.core.cx()?);
+        data[off..off + len].copy_from_slice(src);
+        Ok(())
+    }
+
+    /// A zero-copy ArrayBuffer over the whole memory. Detached by the store on grow, dispose
+    /// and transfer; it keeps the store alive while reachable.
+    #[napi(catch_unwind)]
+    pub fn buffer(&self, env: Env) -> napi::Result<Unknown<'_>> {
+        self.core.sync_views();
+        let cx = self.core.cx()?;
+        let (ptr, len) = (self.mem.data_ptr(&cx), self.mem.data_size(&cx));
+        let env_raw = env.raw();
+        let mut out = std::ptr::null_mut();
+        if len == 0 {
+            let mut data = std::ptr::null_mut();
+            // SAFETY: plain allocation of an empty buffer on this env.
+            unsafe { sys::napi_create_arraybuffer(env_raw, 0, &mut data, &mut out) };
+            // SAFETY: `out` was just created.
+            return Ok(unsafe { Unknown::from_raw_unchecked(env_raw, out) });
+        }
+        if external_buffers_refused() {
+            return Err(no_external_buffers().into());
+        }
+        let hint = Rc::into_raw(self.core.clone()) as *mut std::ffi::c_void;
+        // SAFETY: `ptr..ptr+len` is this memory's live linear memory; it stays valid until the
+        // memory grows or the store is dropped: growth and dispose detach this buffer first
+        // (`sync_views`/`detach_views`), and the `Rc` in `hint` keeps the store from being dropped
+        // while the buffer is reachable.
+        let status = unsafe { sys::napi_create_external_arraybuffer(env_raw, ptr.cast(), len, Some(view_finalize), hint, &mut out) };
+        if status != sys::Status::napi_ok {
+            // SAFETY: the finalizer will not run for a buffer that was not created.
+            drop(unsafe { Rc::from_raw(hint as *const StoreCore) });
+            if status == sys::Status::napi_no_external_buffers_allowed {
+                return Err(no_external_buffers().into());
+            }
+            return Err(Fail::internal(format!("napi_create_external_arraybuffer failed ({status})")).into());
+        }
+        self.core.add_view(out);
+        // SAFETY: `out` was just created in this callback's scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(env_raw, out) })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn type_json(&self) -> napi::Result<String> {
+        let ty = self.mem.ty(self.core.cx()?);
+        let mut out = String::new();
+        crate::types::extern_type_json(&mut out, &wasmtime::ExternType::Memory(ty));
+        Ok(out)
+    }
+}

@@ -1,0 +1,138 @@
+//! `Module`: compiled code, shareable across threads (wasmtime's `Module` is Send + Sync).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use wasmtime::Module;
+
+use crate::engine::NativeEngine;
+use crate::error::{Fail, Res};
+use crate::{js, types};
+
+/// Number of compilations done by this process (diagnostics: proves that sharing a module with
+/// a worker does not recompile it).
+static COMPILES: AtomicU64 = AtomicU64::new(0);
+
+#[napi(catch_unwind)]
+pub fn compile_count() -> f64 {
+    COMPILES.load(Ordering::Relaxed) as f64
+}
+
+/// Wasm bytes from a string (WAT text) or a BufferSource (binary).
+pub fn wasm_bytes(env: &Env, source: &Unknown) -> Res<std::borrow::Cow<'static, [u8]>> {
+    // SAFETY: `source` is a live handle of the current callback on this env.
+    unsafe {
+        let raw = source.raw();
+        if js::type_of(env.raw(), raw) == napi::sys::ValueType::napi_string {
+            let text: String = String::from_napi_value(env.raw(), raw).map_err(|_| Fail::type_error("invalid string"))?;
+            let bin = wat::parse_str(&text).map_err(|e| Fail::compile(format!("invalid WAT: {e}")))?;
+            return Ok(bin.into());
+        }
+        match js::bytes_of(env.raw(), raw)? {
+            Some(b) => Ok(b.to_vec().into()),
+            None => Err(Fail::type_error("expected wasm bytes (an ArrayBuffer or a typed array) or WAT text (a string)")),
+        }
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn wat2wasm(text: String) -> napi::Result<Buffer> {
+    let bin = wat::parse_str(&text).map_err(|e| Fail::compile(format!("invalid WAT: {e}")))?;
+    Ok(bin.into())
+}
+
+#[napi]
+pub struct NativeModule {
+    pub(crate) module: Module,
+}
+
+#[napi]
+impl NativeModule {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<Self> {
+        let bytes = wasm_bytes(&env, &source)?;
+        COMPILES.fetch_add(1, Ordering::Relaxed);
+        let module = Module::from_binary(&engine.engine, &bytes).map_err(Fail::from_compile)?;
+        Ok(NativeModule { module })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn validate(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<bool> {
+        let bytes = wasm_bytes(&env, &source)?;
+        Ok(Module::validate(&engine.engine, &bytes).is_ok())
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn name(&self) -> Option<String> {
+        self.module.name().map(str::to_string)
+    }
+
+    /// JSON array of import descriptors (parsed and frozen once by `lib/`).
+    #[napi(catch_unwind)]
+    pub fn imports_json(&self) -> String {
+        let mut out = String::from("[");
+        for (i, imp) in self.module.imports().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            types::import_json(&mut out, imp.module(), imp.name(), &imp.ty());
+        }
+        out.push(']');
+        out
+    }
+
+    #[napi(catch_unwind)]
+    pub fn exports_json(&self) -> String {
+        let mut out = String::from("[");
+        for (i, exp) in self.module.exports().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            types::export_json(&mut out, exp.name(), &exp.ty());
+        }
+        out.push(']');
+        out
+    }
+
+    #[napi(catch_unwind)]
+    pub fn serialize(&self) -> napi::Result<Buffer> {
+        let bytes = self.module.serialize().map_err(|e| Fail::wasmtime(format!("{e:#}")))?;
+        Ok(bytes.into())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn same_engine(&self, engine: &NativeEngine) -> bool {
+        wasmtime::Engine::same(self.module.engine(), &engine.engine)
+    }
+}
+
+/// Compiles on libuv's thread pool: `Module.compile`.
+pub struct CompileTask {
+    engine: wasmtime::Engine,
+    bytes: std::borrow::Cow<'static, [u8]>,
+}
+
+impl Task for CompileTask {
+    type Output = Module;
+    type JsValue = NativeModule;
+
+    fn compute(&mut self) -> napi::Result<Module> {
+        COMPILES.fetch_add(1, Ordering::Relaxed);
+        Module::from_binary(&self.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
+    }
+
+    fn resolve(&mut self, _env: Env, module: Module) -> napi::Result<NativeModule> {
+        Ok(NativeModule { module })
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<NativeModule> {
+        Err(crate::error::error_object(&env, Fail::compile(err.reason.clone())))
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn compile_module(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<AsyncTask<CompileTask>> {
+    let bytes = wasm_bytes(&env, &source)?;
+    Ok(AsyncTask::new(CompileTask { engine: engine.engine.clone(), bytes }))
+}

@@ -1,0 +1,503 @@
+//! `Store`: the thread-affine owner of all wasm state, and the machinery every call goes through.
+//!
+//! Ownership (DESIGN §3): the JS `Store` (lib/) owns a `NativeStore`, which owns an
+//! `Rc<StoreCore>`; every native wrapper (func, memory…) holds another `Rc` (native → native).
+//! JS things the store needs — host functions, externref payloads — stay in JS arrays owned by
+//! the JS `Store` and reach native code only for the duration of a call (`EntryCtx`).
+//!
+//! The wasmtime `Store<Host>` sits in a `Box` that can leave this thread as a whole (transfer,
+//! async calls): `Host` is `Send`. While wasm runs, host functions receive a `Caller`; a pointer
+//! to it is pushed on `callers`, so that JS code running inside the host call (reading memory,
+//! calling other exports) uses the caller's context instead of aliasing the store.
+
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::collections::HashMap;
+use std::ptr;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use napi::sys;
+use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use wasmtime::RootScope;
+
+use crate::engine::NativeEngine;
+use crate::error::{Fail, HostException, Res};
+use crate::func::{HostKey, NativeFunc, host_func};
+use crate::global::NativeGlobal;
+use crate::instance::{NativeInstance, extern_of};
+use crate::js;
+use crate::memory::{NativeMemory, index_arg};
+use crate::module::NativeModule;
+use crate::table::NativeTable;
+use crate::{types, values};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What V8 is told a store costs besides its linear memories (wasmtime's store, instance
+/// metadata, code references). Memories also reserve address space far beyond their size, so
+/// each counts at least `MEMORY_WEIGHT`: this makes V8 collect dropped stores early enough.
+const STORE_BASE_COST: i64 = 32 * 1024;
+const MEMORY_WEIGHT: u64 = 1024 * 1024;
+
+/// How a running call reaches JS: set by the entry point that started wasm, for its duration.
+#[derive(Clone, Copy)]
+pub struct EntryCtx {
+    pub env: js::Env,
+    /// The JS store's host-function table (an array), valid in the entry's handle scope.
+    pub fns: js::Value,
+    pub core: *const StoreCore,
+}
+
+// SAFETY: an `EntryCtx` is non-null only while a call made on the JS thread that owns `core` is
+// on the stack; the entry point resets it before returning, so a `Host` that moves to another
+// thread (store transfer) never carries a live pointer, and nothing dereferences a stale one.
+unsafe impl Send for EntryCtx {}
+
+impl EntryCtx {
+    const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null() };
+}
+
+/// The name and type under which a host function was defined: what `Store.receive` re-binds.
+pub struct HostFnDesc {
+    pub module: String,
+    pub name: String,
+    pub ty: FuncType,
+}
+
+/// The `T` of `Store<T>`: all of it is `Send`, so the store can move between threads.
+pub struct Host {
+    pub id: u64,
+    pub entry: EntryCtx,
+    pub host_fns: Vec<HostFnDesc>,
+    /// (linker id, index in that linker) → slot in this store's host-function table.
+    pub linker_slots: HashMap<(u64, u32), u32>,
+    pub freed_externs: Arc<Mutex<Vec<u32>>>,
+    /// Bytes of linear memory allocated in this store (for V8's external-memory accounting).
+    pub memory_bytes: u64,
+    pub memory_count: u64,
+    /// Bumped whenever an existing memory grows: zero-copy views must then be detached.
+    pub grow_count: u64,
+}
+
+impl Host {
+    /// Record a JS host function's name and type; returns its slot.
+    pub fn add_host_fn(&mut self, module: &str, name: &str, ty: FuncType) -> u32 {
+        self.host_fns.push(HostFnDesc { module: module.to_string(), name: name.to_string(), ty });
+        (self.host_fns.len() - 1) as u32
+    }
+}
+
+impl ResourceLimiter for Host {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if current == 0 {
+            self.memory_count += 1;
+        } else {
+            self.grow_count += 1;
+        }
+        self.memory_bytes += desired.saturating_sub(current) as u64;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    Live,
+    Moved,
+    Closed,
+}
+
+pub struct StoreCore {
+    me: Weak<StoreCore>,
+    pub id: u64,
+    pub engine: Engine,
+    env: js::Env,
+    state: Cell<State>,
+    store: UnsafeCell<Option<Box<Store<Host>>>>,
+    callers: UnsafeCell<Vec<*mut Caller<'static, Host>>>,
+    /// Entries into wasm currently on the stack.
+    depth: Cell<u32>,
+    /// Weak references to live zero-copy `ArrayBuffer`s over this store's memories.
+    views: RefCell<Vec<sys::napi_ref>>,
+    views_seen_grow: Cell<u64>,
+    /// A JS exception thrown by a host function, on its way out through wasm frames.
+    pending: Cell<sys::napi_ref>,
+    accounted: Cell<i64>,
+}
+
+impl StoreCore {
+    pub fn new(env: js::Env, engine: &Engine) -> Rc<StoreCore> {
+        let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
+        let host = Host {
+            id,
+            entry: EntryCtx::NONE,
+            host_fns: Vec::new(),
+            linker_slots: HashMap::new(),
+            freed_externs: Arc::new(Mutex::new(Vec::new())),
+            memory_bytes: 0,
+            memory_count: 0,
+            grow_count: 0,
+        };
+        let mut store = Box::new(Store::new(engine, host));
+        store.limiter(|h| h as &mut dyn ResourceLimiter);
+        let core = Rc::new_cyclic(|me| StoreCore {
+            me: me.clone(),
+            id,
+            engine: engine.clone(),
+            env,
+            state: Cell::new(State::Live),
+            store: UnsafeCell::new(Some(store)),
+            callers: UnsafeCell::new(Vec::new()),
+            depth: Cell::new(0),
+            views: RefCell::new(Vec::new()),
+            views_seen_grow: Cell::new(0),
+            pending: Cell::new(ptr::null_mut()),
+            accounted: Cell::new(0),
+        });
+        core.account();
+        core
+    }
+
+    pub fn rc(&self) -> Rc<StoreCore> {
+        // The weak self-reference is upgradable whenever `&self` is reachable: someone holds an Rc.
+        self.me.upgrade().expect("StoreCore reached without a strong reference")
+    }
+
+    pub fn env(&self) -> js::Env {
+        self.env
+    }
+
+    pub fn check(&self) -> Res<()> {
+        match self.state.get() {
+            State::Live => Ok(()),
+            State::Moved => Err(Fail::store_state("ERR_STORE_MOVED", "this store was transferred with store.transfer(); use the objects returned by Store.receive()")),
+            State::Closed => Err(Fail::store_state("ERR_STORE_CLOSED", "this store was disposed")),
+        }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.depth.get() > 0
+    }
+
+    /// The context to operate on: the innermost active `Caller` while wasm is calling the host,
+    /// otherwise the store itself.
+    pub fn cx(&self) -> Res<StoreContextMut<'_, Host>> {
+        self.check()?;
+        // SAFETY: the JS thread is the only one touching `callers` and `store`; a pointer on
+        // `callers` refers to a `Caller` living in a host-call frame below us on this very stack
+        // (it is popped before that frame returns). Using it rather than the `Store` is what
+        // wasmtime itself does inside host functions, so no second `&mut Store` is formed while
+        // the caller's borrow is live. Contexts handed out here are used and dropped before
+        // control returns to JS, so two never coexist in use.
+        unsafe {
+            if let Some(&top) = (*self.callers.get()).last() {
+                return Ok((*top).as_context_mut());
+            }
+            match (*self.store.get()).as_mut() {
+                Some(s) => Ok(s.as_context_mut()),
+                None => Err(Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call")),
+            }
+        }
+    }
+
+    /// Run `f`, which enters wasm, with `fns` reachable by host functions. Restores the previous
+    /// entry context afterwards (entries nest when a host function calls back into wasm). `f`
+    /// maps wasmtime errors with `wasm_error`, so a host function's exception comes out as the
+    /// very JS object it threw.
+    pub fn enter<R>(&self, fns: js::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
+        let mut cx = self.cx()?;
+        let saved = cx.data().entry;
+        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore };
+        self.depth.set(self.depth.get() + 1);
+        let result = f(cx);
+        self.depth.set(self.depth.get() - 1);
+        if let Ok(mut cx) = self.cx() {
+            cx.data_mut().entry = saved;
+        }
+        self.after_wasm();
+        result
+    }
+
+    pub fn wasm_error(&self, e: wasmtime::Error, link_phase: bool) -> Fail {
+        if e.is::<HostException>() {
+            let r = self.pending.replace(ptr::null_mut());
+            if !r.is_null() {
+                return Fail::Throw(r);
+            }
+        }
+        Fail::from_wasm(e, link_phase)
+    }
+
+    /// Keep a host function's exception until the entry point rethrows it.
+    pub fn set_pending(&self, exc: js::Value) {
+        // SAFETY: on the JS thread, inside a host call, with `exc` a live handle.
+        unsafe {
+            let old = self.pending.replace(js::new_reference(self.env, exc, 1).unwrap_or(ptr::null_mut()));
+            if !old.is_null() {
+                sys::napi_delete_reference(self.env, old);
+            }
+        }
+    }
+
+    pub fn push_caller(&self, c: *mut Caller<'static, Host>) {
+        // SAFETY: JS-thread-only state (see `cx`).
+        unsafe { (*self.callers.get()).push(c) };
+    }
+
+    pub fn pop_caller(&self) {
+        // SAFETY: JS-thread-only state (see `cx`).
+        unsafe { (*self.callers.get()).pop() };
+    }
+
+    /// What must happen whenever control returns to JS from wasm.
+    pub fn after_wasm(&self) {
+        self.sync_views();
+        if self.depth.get() == 0 {
+            self.account();
+        }
+    }
+
+    fn host_stats(&self) -> Option<(u64, u64, u64)> {
+        let cx = self.cx().ok()?;
+        let h = cx.data();
+        Some((h.memory_bytes, h.memory_count, h.grow_count))
+    }
+
+    /// Tell V8 what this store costs, so that it collects dropped stores in time.
+    pub fn account(&self) {
+        let want = match (self.state.get(), self.host_stats()) {
+            (State::Live, Some((bytes, count, _))) => STORE_BASE_COST + bytes.max(count * MEMORY_WEIGHT) as i64,
+            (State::Live, None) => self.accounted.get(),
+            _ => 0,
+        };
+        let delta = want - self.accounted.get();
+        if delta != 0 {
+            let mut out = 0i64;
+            // SAFETY: plain accounting call on this thread's env.
+            unsafe { sys::napi_adjust_external_memory(self.env, delta, &mut out) };
+            self.accounted.set(want);
+        }
+    }
+
+    /// Detach zero-copy views if a memory grew since they were made.
+    pub fn sync_views(&self) {
+        if let Some((_, _, grows)) = self.host_stats() {
+            if grows != self.views_seen_grow.get() {
+                self.views_seen_grow.set(grows);
+                self.detach_views();
+            }
+        }
+    }
+
+    pub fn detach_views(&self) {
+        let views = std::mem::take(&mut *self.views.borrow_mut());
+        for r in views {
+            // SAFETY: `r` is a weak reference made by `add_view` in this env; deleted once here.
+            unsafe {
+                if let Some(ab) = js::reference_value(self.env, r) {
+                    sys::napi_detach_arraybuffer(self.env, ab);
+                }
+                sys::napi_delete_reference(self.env, r);
+            }
+        }
+    }
+
+    pub fn add_view(&self, ab: js::Value) {
+        let mut views = self.views.borrow_mut();
+        if views.len() >= 64 {
+            // Forget views that were garbage-collected, so the list stays short.
+            // SAFETY: weak references of this env, each deleted once.
+            views.retain(|&r| unsafe {
+                let alive = js::reference_value(self.env, r).is_some();
+                if !alive {
+                    sys::napi_delete_reference(self.env, r);
+                }
+                alive
+            });
+        }
+        // SAFETY: `ab` is a live handle; a weak (count 0) reference does not keep it alive.
+        if let Ok(r) = unsafe { js::new_reference(self.env, ab, 0) } {
+            views.push(r);
+        }
+    }
+
+    pub fn grow_seen(&self) -> u64 {
+        self.views_seen_grow.get()
+    }
+
+    /// `store.dispose()`: free all wasm state now; every wrapper then throws `StoreClosed`.
+    pub fn dispose(&self) -> Res<()> {
+        if self.state.get() == State::Closed {
+            return Ok(());
+        }
+        if self.is_busy() {
+            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot dispose a store while it is running wasm"));
+        }
+        self.detach_views();
+        self.state.set(State::Closed);
+        // SAFETY: not busy, so no caller pointers or contexts are live.
+        unsafe { *self.store.get() = None };
+        self.account();
+        Ok(())
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Drop for StoreCore {
+    fn drop(&mut self) {
+        // Views hold an Rc to the core, so none is alive here; only dead weak refs remain.
+        for r in self.views.get_mut().drain(..) {
+            // SAFETY: weak refs of this env, deleted once.
+            unsafe { sys::napi_delete_reference(self.env, r) };
+        }
+        let p = self.pending.get();
+        if !p.is_null() {
+            // SAFETY: strong ref of this env, deleted once.
+            unsafe { sys::napi_delete_reference(self.env, p) };
+        }
+        self.state.set(State::Closed);
+        self.account();
+    }
+}
+
+/// The native half of the JS `Store`.
+#[napi]
+pub struct NativeStore {
+    pub(crate) core: Rc<StoreCore>,
+}
+
+fn wasm_fail(e: wasmtime::Error) -> Fail {
+    Fail::invalid_value(format!("{e:#}"))
+}
+
+#[napi]
+impl NativeStore {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, engine: &NativeEngine) -> Self {
+        NativeStore { core: StoreCore::new(env.raw(), &engine.engine) }
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn id(&self) -> f64 {
+        self.core.id as f64
+    }
+
+    #[napi(catch_unwind)]
+    pub fn engine(&self) -> NativeEngine {
+        NativeEngine { engine: self.core.engine.clone() }
+    }
+
+    #[napi(catch_unwind)]
+    pub fn dispose(&self) -> napi::Result<()> {
+        Ok(self.core.dispose()?)
+    }
+
+    /// Throws the store-state error (moved, closed) if the store cannot be used.
+    #[napi(catch_unwind)]
+    pub fn check(&self) -> napi::Result<()> {
+        Ok(self.core.check()?)
+    }
+
+    /// A JS host function of type (params → results) in slot `slot` of the JS table, which must
+    /// be the next free one. `module`/`name` are what `Store.receive` re-binds it by.
+    #[napi(catch_unwind)]
+    pub fn new_func(&self, slot: u32, params: Vec<String>, results: Vec<String>, module: String, name: String) -> napi::Result<NativeFunc> {
+        let ty = types::func_type(&self.core.engine, &params, &results)?;
+        let mut cx = self.core.cx()?;
+        let got = cx.data_mut().add_host_fn(&module, &name, ty.clone());
+        if got != slot {
+            return Err(Fail::internal(format!("host function table out of sync (slot {slot} vs {got})")).into());
+        }
+        let f = host_func(&mut cx, ty, HostKey::Slot(slot));
+        Ok(NativeFunc::new(self.core.clone(), f, &cx))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn new_memory(&self, minimum: f64, maximum: Option<f64>) -> napi::Result<NativeMemory> {
+        let min = pages(minimum)?;
+        let max = maximum.map(pages).transpose()?;
+        let ty = types::memory_type(min, max)?;
+        let m = wasmtime::Memory::new(self.core.cx()?, ty).map_err(|e| Fail::range(format!("{e:#}")))?;
+        self.core.account();
+        Ok(NativeMemory::new(self.core.clone(), m))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn new_global(&self, env: Env, value: String, mutable: bool, init: Unknown) -> napi::Result<NativeGlobal> {
+        let ty = types::global_type(&value, mutable)?;
+        let mut cx = self.core.cx()?;
+        let mut scope = RootScope::new(&mut cx);
+        let mut cx = scope.as_context_mut();
+        // SAFETY: `init` is a live handle of this callback.
+        let v = unsafe { values::to_val(env.raw(), init.raw(), ty.content(), &mut cx)? };
+        let g = wasmtime::Global::new(&mut cx, ty, v).map_err(wasm_fail)?;
+        Ok(NativeGlobal::new(self.core.clone(), g))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn new_table(&self, env: Env, element: String, minimum: f64, maximum: Option<f64>, init: Unknown) -> napi::Result<NativeTable> {
+        let min = index_arg(minimum, "minimum")?.min(u32::MAX as u64) as u32;
+        let max = maximum.map(|m| index_arg(m, "maximum").map(|m| m.min(u32::MAX as u64) as u32)).transpose()?;
+        let ty = types::table_type(&element, min, max)?;
+        let mut cx = self.core.cx()?;
+        let mut scope = RootScope::new(&mut cx);
+        let mut cx = scope.as_context_mut();
+        // SAFETY: `init` is a live handle of this callback.
+        let r = unsafe { values::to_ref(env.raw(), init.raw(), ty.element().heap_type(), &mut cx)? };
+        let t = wasmtime::Table::new(&mut cx, ty, r).map_err(|e| Fail::range(format!("{e:#}")))?;
+        Ok(NativeTable::new(self.core.clone(), t))
+    }
+
+    /// Instantiate `module` with `externs` (native wrappers, in import order).
+    #[napi(catch_unwind)]
+    pub fn instantiate(&self, env: Env, module: &NativeModule, externs: Vec<Unknown>, fns: Unknown) -> napi::Result<NativeInstance> {
+        let core = &self.core;
+        if !Engine::same(module.module.engine(), &core.engine) {
+            return Err(Fail::link("the module was compiled by another engine than the store's").into());
+        }
+        let instance = core.enter(fns.raw(), |mut cx| {
+            let mut ext = Vec::with_capacity(externs.len());
+            for e in &externs {
+                // SAFETY: `e` is a live handle of this callback.
+                ext.push(unsafe { extern_of(env.raw(), e.raw(), &cx)? });
+            }
+            wasmtime::Instance::new(&mut cx, &module.module, &ext).map_err(|e| core.wasm_error(e, true))
+        })?;
+        Ok(NativeInstance::new(core.clone(), instance))
+    }
+
+    /// Run wasmtime's garbage collector (frees unreachable externrefs).
+    #[napi(catch_unwind)]
+    pub fn gc(&self) -> napi::Result<()> {
+        let mut cx = self.core.cx()?;
+        cx.gc(None).map_err(wasm_fail)?;
+        Ok(())
+    }
+
+    /// Externref slots whose references wasmtime has collected, for `lib/` to reuse.
+    #[napi(catch_unwind)]
+    pub fn take_freed_externs(&self) -> napi::Result<Vec<u32>> {
+        let cx = self.core.cx()?;
+        let freed = cx.data().freed_externs.clone();
+        let v = freed.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        Ok(v)
+    }
+}
+
+fn pages(x: f64) -> Res<u32> {
+    let p = index_arg(x, "page count")?;
+    if p > 65536 {
+        return Err(Fail::range(format!("{p} pages exceeds the 65536 pages of a 32-bit memory")));
+    }
+    Ok(p as u32)
+}

@@ -1,0 +1,174 @@
+//! Conversions between wasm values and JS values.
+//!
+//! i32/f32/f64 ↔ number, i64 ↔ BigInt, v128 ↔ 16-byte Uint8Array. References cross this layer in
+//! a "raw" form that `lib/` completes: a funcref is a `NativeFunc` object (or null), an externref
+//! is the index of its payload in the JS store's externref table (or null). Keeping externref
+//! payloads on the JS side means native code never holds a JS object (DESIGN §3).
+
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{FromNapiValue, JavaScriptClassExt};
+use napi::sys::ValueType as VT;
+use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, Val, ValType, V128};
+
+use crate::error::{Fail, Res};
+use crate::func::NativeFunc;
+use crate::js;
+use crate::store::{Host, StoreCore};
+
+/// The payload of every externref we create: a slot in the JS-side table. Dropping it (wasmtime's
+/// GC found it unreachable) queues the slot for reuse by `lib/`.
+pub struct ExternSlot {
+    pub id: u32,
+    freed: Arc<Mutex<Vec<u32>>>,
+}
+
+impl Drop for ExternSlot {
+    fn drop(&mut self) {
+        if let Ok(mut v) = self.freed.lock() {
+            v.push(self.id);
+        }
+    }
+}
+
+fn describe(env: js::Env, v: js::Value) -> &'static str {
+    // SAFETY: `v` is a live handle of the current callback.
+    match unsafe { js::type_of(env, v) } {
+        VT::napi_undefined => "undefined",
+        VT::napi_null => "null",
+        VT::napi_boolean => "a boolean",
+        VT::napi_number => "a number",
+        VT::napi_string => "a string",
+        VT::napi_symbol => "a symbol",
+        VT::napi_object => "an object",
+        VT::napi_function => "a function",
+        VT::napi_bigint => "a BigInt",
+        _ => "an external",
+    }
+}
+
+fn expect(env: js::Env, v: js::Value, want: &str) -> Fail {
+    Fail::type_error(format!("expected {want}, got {}", describe(env, v)))
+}
+
+unsafe fn number(env: js::Env, v: js::Value, want: &str) -> Res<f64> {
+    unsafe {
+        if js::type_of(env, v) != VT::napi_number {
+            return Err(expect(env, v, want));
+        }
+        js::get_f64(env, v)
+    }
+}
+
+/// A JS value as a wasm value of type `ty`. Strict: no coercion from strings, and i32 must be an
+/// integer in [-2^31, 2^32) (unsigned values wrap, as a u32 bit pattern).
+pub unsafe fn to_val(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<Val> {
+    unsafe {
+        Ok(match ty {
+            ValType::I32 => {
+                let x = number(env, v, "a number (i32)")?;
+                if x.fract() != 0.0 || !(-2147483648.0..4294967296.0).contains(&x) {
+                    return Err(Fail::range(format!("{x} is not an i32 (an integer in [-2^31, 2^32))")));
+                }
+                Val::I32(if x < 0.0 { x as i32 } else { x as u32 as i32 })
+            }
+            ValType::I64 => {
+                if js::type_of(env, v) != VT::napi_bigint {
+                    return Err(expect(env, v, "a BigInt (i64)"));
+                }
+                match js::get_bigint_bits(env, v)? {
+                    Some(x) => Val::I64(x),
+                    None => return Err(Fail::range("BigInt is not an i64 (outside [-2^63, 2^64))")),
+                }
+            }
+            ValType::F32 => Val::F32((number(env, v, "a number (f32)")? as f32).to_bits()),
+            ValType::F64 => Val::F64(number(env, v, "a number (f64)")?.to_bits()),
+            ValType::V128 => match js::bytes_of(env, v)? {
+                Some(b) if b.len() == 16 => {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(b);
+                    Val::V128(V128::from(u128::from_le_bytes(a)))
+                }
+                _ => return Err(Fail::type_error("expected a 16-byte Uint8Array (v128)")),
+            },
+            ValType::Ref(r) => Val::from(to_ref(env, v, r.heap_type(), cx)?),
+        })
+    }
+}
+
+pub unsafe fn to_ref(env: js::Env, v: js::Value, heap: &HeapType, cx: &mut StoreContextMut<'_, Host>) -> Res<Ref> {
+    unsafe {
+        let is_null = js::type_of(env, v) == VT::napi_null;
+        match heap {
+            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => {
+                if is_null {
+                    return Ok(Ref::Func(None));
+                }
+                let f = <&NativeFunc>::from_napi_value(env, v).map_err(|_| expect(env, v, "a function or null (funcref)"))?;
+                f.check_same_store(cx)?;
+                Ok(Ref::Func(Some(f.func)))
+            }
+            HeapType::Extern | HeapType::NoExtern => {
+                if is_null {
+                    return Ok(Ref::Extern(None));
+                }
+                let id = number(env, v, "an externref slot")? as u32;
+                let freed = cx.data().freed_externs.clone();
+                let r = ExternRef::new(cx.as_context_mut(), ExternSlot { id, freed }).map_err(|e| Fail::wasmtime(format!("{e:#}")))?;
+                Ok(Ref::Extern(Some(r)))
+            }
+            _ => Err(Fail::type_error("this reference type cannot cross the JS boundary")),
+        }
+    }
+}
+
+/// A wasm value as a JS value (references in their raw form, see the module comment).
+pub unsafe fn from_val(env: js::Env, val: &Val, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    unsafe {
+        match val {
+            Val::I32(x) => js::i32_value(env, *x),
+            Val::I64(x) => js::bigint_value(env, *x),
+            Val::F32(bits) => js::f64_value(env, f32::from_bits(*bits) as f64),
+            Val::F64(bits) => js::f64_value(env, f64::from_bits(*bits)),
+            Val::V128(v) => js::uint8_array_copy(env, &v.as_u128().to_le_bytes()),
+            Val::FuncRef(f) => func_value(env, *f, core, cx),
+            Val::ExternRef(r) => match r {
+                None => Ok(js::null(env)),
+                Some(r) => {
+                    let data = r.data(&mut *cx).map_err(|e| Fail::wasmtime(format!("{e:#}")))?;
+                    match data.and_then(|d| d.downcast_ref::<ExternSlot>()) {
+                        Some(slot) => js::u32_value(env, slot.id),
+                        None => Ok(js::null(env)),
+                    }
+                }
+            },
+            _ => Err(Fail::type_error("this reference type cannot cross the JS boundary")),
+        }
+    }
+}
+
+pub unsafe fn from_ref(env: js::Env, r: &Ref, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    let val = match r {
+        Ref::Func(f) => Val::FuncRef(*f),
+        Ref::Extern(e) => Val::ExternRef(*e),
+        _ => return Err(Fail::type_error("this reference type cannot cross the JS boundary")),
+    };
+    unsafe { from_val(env, &val, core, cx) }
+}
+
+unsafe fn func_value(env: js::Env, f: Option<Func>, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    match f {
+        None => Ok(unsafe { js::null(env) }),
+        Some(f) => {
+            let nf = NativeFunc::new(core.rc(), f, &*cx);
+            let env = napi::Env::from_raw(env);
+            let value = nf.into_instance(&env).map_err(|_| Fail::Pending)?.value;
+            Ok(value)
+        }
+    }
+}
+
+/// Default value of a type, for results the host did not set and for `Table`/`Global` inits.
+pub fn default_val(ty: &ValType) -> Val {
+    Val::default_for_ty(ty).unwrap_or(Val::I32(0))
+}

@@ -1,0 +1,126 @@
+import { native, type Native } from './native'
+import { typeError } from './errors'
+import { deepFreeze } from './types'
+
+export interface PoolingOptions { totalCoreInstances?: number; totalMemories?: number; totalTables?: number; maxMemorySize?: number }
+
+export type WasmFeature = 'simd' | 'relaxedSimd' | 'threads' | 'multiMemory' | 'memory64' | 'tailCall'
+  | 'referenceTypes' | 'bulkMemory' | 'multiValue' | 'gc' | 'exceptions' | 'extendedConst' | 'functionReferences'
+
+/** How an `Engine` compiles and runs wasm. Every field is optional; defaults are wasmtime's. */
+export interface EngineOptions {
+  /** Code generator. Only `'cranelift'` is built in. */
+  strategy?: 'cranelift' | 'winch'
+  optLevel?: 'none' | 'speed' | 'speed_and_size'
+  /** Count fuel (see `Store.setFuel`). Costs some speed. */
+  consumeFuel?: boolean
+  /** Allow epoch deadlines and interrupts. */
+  epochInterruption?: boolean
+  /** Maximum bytes of native stack wasm may use. */
+  maxWasmStack?: number
+  /** Turn wasm proposals on or off. */
+  features?: Partial<Record<WasmFeature, boolean>>
+  allocator?: 'on-demand' | { pooling: PoolingOptions }
+  cache?: boolean | { directory: string }
+  parallelCompilation?: boolean
+  debugInfo?: boolean
+  profiler?: 'none' | 'perfmap' | 'jitdump'
+  /** Virtual address space reserved per linear memory, in bytes. */
+  memoryReservation?: number
+  /** Guard region after each linear memory, in bytes. */
+  memoryGuardSize?: number
+}
+
+const ENUMS: Record<string, readonly string[]> = {
+  strategy: ['cranelift', 'winch'],
+  optLevel: ['none', 'speed', 'speed_and_size'],
+  profiler: ['none', 'perfmap', 'jitdump'],
+}
+const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo']
+const NUMBERS = ['maxWasmStack', 'memoryReservation', 'memoryGuardSize']
+
+function toNativeOptions(o: EngineOptions): Native.EngineOptions {
+  if (!o || typeof o !== 'object') throw typeError('engine options must be an object')
+  const out: Native.EngineOptions = {}
+  for (const [k, allowed] of Object.entries(ENUMS)) {
+    const v = (o as Record<string, unknown>)[k]
+    if (v !== undefined && !allowed.includes(v as string)) throw typeError(`${k} must be one of ${allowed.join(', ')}`, 'ERR_INVALID_ARG_VALUE')
+  }
+  for (const k of BOOLS) {
+    const v = (o as Record<string, unknown>)[k]
+    if (v !== undefined && typeof v !== 'boolean') throw typeError(`${k} must be a boolean`)
+  }
+  for (const k of NUMBERS) {
+    const v = (o as Record<string, unknown>)[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) throw typeError(`${k} must be a non-negative integer`)
+  }
+  if (o.features !== undefined) {
+    if (!o.features || typeof o.features !== 'object') throw typeError('features must be an object')
+    for (const v of Object.values(o.features)) if (typeof v !== 'boolean') throw typeError('each feature must be true or false')
+    out.features = { ...o.features } as Record<string, boolean>
+  }
+  if (o.allocator !== undefined && o.allocator !== 'on-demand') {
+    if (!o.allocator || typeof o.allocator !== 'object' || !o.allocator.pooling || typeof o.allocator.pooling !== 'object') {
+      throw typeError("allocator must be 'on-demand' or { pooling: {...} }", 'ERR_INVALID_ARG_VALUE')
+    }
+    out.pooling = { ...o.allocator.pooling }
+  }
+  if (o.profiler !== undefined && o.profiler !== 'none') throw typeError('profilers are not built into this binary', 'ERR_INVALID_ARG_VALUE')
+  if (o.cache !== undefined && o.cache !== false) throw typeError('the compile cache is not available yet', 'ERR_INVALID_ARG_VALUE')
+  Object.assign(out, {
+    strategy: o.strategy, optLevel: o.optLevel, consumeFuel: o.consumeFuel, epochInterruption: o.epochInterruption,
+    maxWasmStack: o.maxWasmStack, parallelCompilation: o.parallelCompilation, debugInfo: o.debugInfo,
+    memoryReservation: o.memoryReservation, memoryGuardSize: o.memoryGuardSize,
+  })
+  return out
+}
+
+/** A frozen set of `EngineOptions`. */
+export class Config {
+  readonly options: Readonly<EngineOptions>
+  constructor(options: EngineOptions = {}) {
+    toNativeOptions(options) // validate early
+    this.options = deepFreeze(structuredClone(options))
+  }
+}
+
+let defaultEngine: Engine | undefined
+
+/**
+ * Compiles and runs wasm. Shareable: the same native engine may be used from every worker.
+ * `Engine.default` is one engine per process (the same native engine in every worker).
+ */
+export class Engine {
+  /** @internal */
+  readonly _native: Native.NativeEngine
+
+  constructor(config?: Config | EngineOptions) {
+    const options = config instanceof Config ? config.options : config ?? {}
+    this._native = new native.NativeEngine(toNativeOptions(options as EngineOptions))
+  }
+
+  /** The process-wide default engine (wasmtime's default configuration). */
+  static get default(): Engine {
+    if (!defaultEngine) defaultEngine = Engine._wrap(native.NativeEngine.default())
+    return defaultEngine
+  }
+
+  /** @internal */
+  static _wrap(n: Native.NativeEngine): Engine {
+    if (defaultEngine && defaultEngine._native.same(n)) return defaultEngine
+    const e = Object.create(Engine.prototype) as Engine
+    ;(e as { _native: Native.NativeEngine })._native = n
+    return e
+  }
+
+  /** Advance the epoch (for epoch deadlines). Safe from any thread. */
+  incrementEpoch(): void {
+    this._native.incrementEpoch()
+  }
+}
+
+/** The engine given, or a TypeError. */
+export function checkEngine(e: unknown, what = 'engine'): Engine {
+  if (e instanceof Engine) return e
+  throw typeError(`${what} must be an Engine`)
+}

@@ -1,0 +1,184 @@
+import type { Native } from './native'
+import { native } from './native'
+import { typeError } from './errors'
+import { Store, checkStore, type HostFunction } from './store'
+import { checkFuncType, frozenJson, isRef, type FuncType, type ValType } from './types'
+
+/** A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ExportedFunction = ((...args: any[]) => any) & {
+  readonly type: FuncType
+  readonly func: Func
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  callAsync(...args: any[]): Promise<any>
+}
+
+type Conv = (v: unknown) => unknown
+
+// ---- reference conversions (numbers, BigInts and v128 are converted natively) ----
+
+/** A funcref argument in the native layer's form. */
+export function funcIn(v: unknown): unknown {
+  if (v === null) return null
+  if (v instanceof Func) return v._native
+  const f = typeof v === 'function' ? (v as Partial<ExportedFunction>).func : undefined
+  if (f instanceof Func) return f._native
+  throw typeError('expected a wasm function (an export, a Func) or null for a funcref')
+}
+
+function convIn(store: Store, t: ValType): Conv | null {
+  if (t === 'externref') return (v) => store._externIn(v)
+  if (t === 'funcref') return funcIn
+  return null
+}
+
+function convOut(store: Store, t: ValType): Conv | null {
+  if (t === 'externref') return (v) => store._externOut(v as number | null)
+  if (t === 'funcref') return (v) => (v === null ? null : Func._wrap(store, v as Native.NativeFunc).callable)
+  return null
+}
+
+/** Converts a result (one value, an array for several, undefined for none). */
+function resultsConv(store: Store, results: readonly ValType[], dir: typeof convIn): Conv | null {
+  const convs = results.map((t) => dir(store, t))
+  if (!convs.some(Boolean)) return null
+  if (results.length === 1) return convs[0] ?? null
+  return (r) => {
+    if (!Array.isArray(r)) return r // the native layer reports the type error
+    return r.map((v, i) => (convs[i] ? convs[i]!(v) : v))
+  }
+}
+
+function argsConv(store: Store, params: readonly ValType[], dir: typeof convIn): ((args: unknown[]) => unknown[]) | null {
+  const convs = params.map((t) => dir(store, t))
+  if (!convs.some(Boolean)) return null
+  return (args) => args.map((v, i) => (convs[i] ? convs[i]!(v) : v))
+}
+
+function arityError(type: FuncType, got: number): never {
+  throw typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
+}
+
+/**
+ * The JS function that calls `f`. Common signatures (no references, ≤ 3 params) call a
+ * fixed-arity native entry point, so no arguments array is built per call.
+ */
+function makeCallable(f: Func): ExportedFunction {
+  const n = f._native
+  const fns = f._store._fns
+  const type = f.type
+  const np = type.params.length
+  const inConv = argsConv(f._store, type.params, convIn)
+  const outConv = resultsConv(f._store, type.results, convOut)
+  let call: (...args: unknown[]) => unknown
+  if (inConv || outConv) {
+    call = function (...args: unknown[]) {
+      if (args.length !== np) arityError(type, args.length)
+      const r = n.call(fns, inConv ? inConv(args) : args)
+      return outConv ? outConv(r) : r
+    }
+  } else if (np === 0) {
+    call = function () {
+      if (arguments.length !== 0) arityError(type, arguments.length)
+      return n.call0(fns)
+    }
+  } else if (np === 1) {
+    call = function (a: unknown) {
+      if (arguments.length !== 1) arityError(type, arguments.length)
+      return n.call1(fns, a)
+    }
+  } else if (np === 2) {
+    call = function (a: unknown, b: unknown) {
+      if (arguments.length !== 2) arityError(type, arguments.length)
+      return n.call2(fns, a, b)
+    }
+  } else if (np === 3) {
+    call = function (a: unknown, b: unknown, c: unknown) {
+      if (arguments.length !== 3) arityError(type, arguments.length)
+      return n.call3(fns, a, b, c)
+    }
+  } else {
+    call = function (...args: unknown[]) {
+      if (args.length !== np) arityError(type, args.length)
+      return n.call(fns, args)
+    }
+  }
+  const callable = call as ExportedFunction
+  Object.defineProperties(callable, {
+    type: { value: type, enumerable: true },
+    func: { value: f, enumerable: true },
+    callAsync: {
+      value: (...args: unknown[]) => new Promise((resolve) => resolve(call(...args))),
+    },
+  })
+  return callable
+}
+
+/** The host function table entry for a JS function of this type (converting references). */
+export function hostEntry(store: Store, type: FuncType, fn: HostFunction): HostFunction {
+  const inConv = argsConv(store, type.params, convOut)
+  const outConv = resultsConv(store, type.results, convIn)
+  if (!inConv && !outConv) return fn
+  return (...args: unknown[]) => {
+    const r = fn(...(inConv ? inConv(args) : args))
+    return outConv ? outConv(r) : r
+  }
+}
+
+/** Register `fn` as a host function of `store`; `module`/`name` name it for `Store.receive`. */
+export function newHostFunc(store: Store, type: FuncType, fn: HostFunction, module: string, name: string): Func {
+  const slot = store._fns.length
+  store._fns.push(hostEntry(store, type, fn))
+  try {
+    return Func._wrap(store, store._native.newFunc(slot, [...type.params], [...type.results], module, name), type)
+  } catch (e) {
+    store._fns.length = slot
+    throw e
+  }
+}
+
+/** A wasm function: exported by an instance, or a JS host function with a declared type. */
+export class Func {
+  /** @internal */
+  readonly _native!: Native.NativeFunc
+  /** @internal */
+  readonly _store!: Store
+  /** @internal */
+  _type?: FuncType
+  /** @internal */
+  _callable?: ExportedFunction
+
+  constructor(store: Store, type: FuncType, fn: HostFunction) {
+    checkStore(store)
+    const t = checkFuncType(type)
+    if (typeof fn !== 'function') throw typeError('a host function must be a function')
+    return newHostFunc(store, t, fn, '', `func${store._fns.length}`)
+  }
+
+  /** @internal */
+  static _wrap(store: Store, n: Native.NativeFunc, type?: FuncType): Func {
+    const f = Object.create(Func.prototype) as Func
+    Object.assign(f, { _native: n, _store: store })
+    if (type) f._type = type
+    return f
+  }
+
+  get type(): FuncType {
+    return (this._type ??= frozenJson(this._native.typeJson()))
+  }
+
+  /** This function as a plain callable JS function (as found in `instance.exports`). */
+  get callable(): ExportedFunction {
+    return (this._callable ??= makeCallable(this))
+  }
+
+  /** Call with JS values; one result → value, several → array, none → undefined. */
+  call(...args: unknown[]): unknown {
+    return this.callable(...args)
+  }
+
+  callAsync(...args: unknown[]): Promise<unknown> {
+    return this.callable.callAsync(...args)
+  }
+}
+

@@ -1,0 +1,19 @@
+// wasmtime-node: the wasmtime WebAssembly engine for Node.js.
+export { Config, Engine, type EngineOptions, type PoolingOptions, type WasmFeature } from './engine'
+export { Module, wat2wasm, type BufferSource } from './module'
+export { Store, type StoreOptions, type StoreLimits, type HostFunction } from './store'
+export { Func, type ExportedFunction } from './func'
+export { Memory } from './memory'
+export { Table } from './table'
+export { Global } from './global'
+export { ExternRef } from './externref'
+export { Instance, type Imports, type ImportValue, type ExportValue } from './instance'
+export { Linker, InstancePre } from './linker'
+export {
+  WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError,
+  type Frame, type TrapCode,
+} from './errors'
+export type {
+  ValType, FuncType, MemoryType, TableType, GlobalType, ExternType, ImportType, ExportType,
+} from './types'
+export type StoreObject = import('./instance').ExportValue | import('./externref').ExternRef

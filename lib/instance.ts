@@ -1,0 +1,110 @@
+import type { Native } from './native'
+import { native } from './native'
+import { LinkError, typeError } from './errors'
+import { Store, checkStore, type HostFunction } from './store'
+import { Func, newHostFunc, type ExportedFunction } from './func'
+import { Memory } from './memory'
+import { Table } from './table'
+import { Global } from './global'
+import { Module, checkModule } from './module'
+import type { ImportType } from './types'
+
+export type ImportValue = HostFunction | Func | Memory | Table | Global
+export type Imports = Record<string, Record<string, ImportValue>>
+export type ExportValue = ExportedFunction | Memory | Table | Global
+
+/** The public wrapper of a native extern. */
+export function wrapExtern(store: Store, n: unknown): ExportValue | null {
+  if (n instanceof native.NativeFunc) return Func._wrap(store, n).callable
+  if (n instanceof native.NativeMemory) return Memory._wrap(store, n)
+  if (n instanceof native.NativeTable) return Table._wrap(store, n)
+  if (n instanceof native.NativeGlobal) return Global._wrap(store, n)
+  return null
+}
+
+/** The native extern for an import value, checked against the import's kind. */
+function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
+  const where = `"${imp.module}"."${imp.name}"`
+  const kind = imp.type.kind
+  if (v === undefined) throw new LinkError(`unknown import: ${where} (${kind}) was not provided`)
+  if (kind === 'func') {
+    if (v instanceof Func) return v._native
+    if (typeof v === 'function') {
+      const f = (v as Partial<ExportedFunction>).func
+      if (f instanceof Func) return f._native
+      return newHostFunc(store, imp.type.type, v as HostFunction, imp.module, imp.name)._native
+    }
+  } else if (kind === 'global' && (typeof v === 'number' || typeof v === 'bigint') && !imp.type.type.mutable) {
+    return new Global(store, imp.type.type, v)._native
+  } else if ((kind === 'memory' && v instanceof Memory) || (kind === 'table' && v instanceof Table) || (kind === 'global' && v instanceof Global)) {
+    return v._native
+  }
+  throw new LinkError(`import ${where} must be a ${kind}, got ${typeof v === 'object' ? (v === null ? 'null' : v.constructor?.name ?? 'an object') : typeof v}`)
+}
+
+function buildExports(store: Store, n: Native.NativeInstance): Record<string, ExportValue> {
+  const flat = n.exports() as unknown[]
+  const exports: Record<string, ExportValue> = Object.create(null)
+  for (let i = 0; i < flat.length; i += 2) {
+    const w = wrapExtern(store, flat[i + 1])
+    if (w) exports[flat[i] as string] = w
+  }
+  return Object.freeze(exports)
+}
+
+/** An instantiated module. */
+export class Instance {
+  /** @internal */
+  readonly _native!: Native.NativeInstance
+  /** @internal */
+  readonly _store!: Store
+  /** The exports, like `WebAssembly.Instance#exports`: functions are callable JS functions. */
+  readonly exports!: Record<string, ExportValue>
+
+  /**
+   * Instantiate `module` in `store`. `imports` is shaped like `WebAssembly.instantiate`'s:
+   * `{ module: { name: value } }`; a plain JS function takes its type from the import.
+   * Throws `LinkError` for missing or mismatched imports, `Trap` if the start function traps.
+   */
+  constructor(store: Store, module: Module, imports?: Imports) {
+    checkStore(store)
+    checkModule(module)
+    if (imports !== undefined && (imports === null || typeof imports !== 'object')) throw typeError('imports must be an object')
+    const externs = module.imports.map((imp) => {
+      const ns = imports?.[imp.module]
+      if (ns === undefined || ns === null) throw new LinkError(`unknown import: "${imp.module}"."${imp.name}" (${imp.type.kind}): no import object "${imp.module}"`)
+      if (typeof ns !== 'object' && typeof ns !== 'function') throw new LinkError(`import object "${imp.module}" must be an object`)
+      return importExtern(store, imp, (ns as Record<string, unknown>)[imp.name])
+    })
+    return Instance._wrap(store, store._native.instantiate(module._native, externs, store._fns))
+  }
+
+  /** @internal */
+  static _wrap(store: Store, n: Native.NativeInstance): Instance {
+    const inst = Object.create(Instance.prototype) as Instance
+    Object.assign(inst, { _native: n, _store: store, exports: buildExports(store, n) })
+    return inst
+  }
+
+  /** The exported function `name`, or null. */
+  getFunc(name: string): Func | null {
+    const e = this.exports[name]
+    return typeof e === 'function' ? e.func : null
+  }
+
+  /** The exported memory `name`, or null. */
+  getMemory(name: string): Memory | null {
+    const e = this.exports[name]
+    return e instanceof Memory ? e : null
+  }
+
+  getTable(name: string): Table | null {
+    const e = this.exports[name]
+    return e instanceof Table ? e : null
+  }
+
+  getGlobal(name: string): Global | null {
+    const e = this.exports[name]
+    return e instanceof Global ? e : null
+  }
+}

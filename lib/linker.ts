@@ -1,0 +1,118 @@
+import type { Native } from './native'
+import { native } from './native'
+import { typeError } from './errors'
+import { Engine, checkEngine } from './engine'
+import { Store, checkStore, type HostFunction } from './store'
+import { Func, funcIn, hostEntry } from './func'
+import { Memory } from './memory'
+import { Table } from './table'
+import { Global } from './global'
+import { Instance } from './instance'
+import { Module, checkModule } from './module'
+import { checkFuncType, type FuncType } from './types'
+
+function checkName(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw typeError(`${what} must be a string`)
+  return v
+}
+
+function nativeItem(item: unknown): unknown {
+  if (item instanceof Func || typeof item === 'function') return funcIn(item)
+  if (item instanceof Memory || item instanceof Table || item instanceof Global) return item._native
+  throw typeError('item must be a Func, an exported function, a Memory, a Table or a Global')
+}
+
+/**
+ * Resolves imports by name. Holds JS host functions, so it is thread-affine: build one per
+ * worker (cheap). Host functions defined with `func` work with any store of the engine;
+ * items defined with `define`/`defineInstance` belong to the store they were defined with.
+ */
+export class Linker {
+  /** @internal */
+  readonly _native: Native.NativeLinker
+  readonly engine: Engine
+  #fns: { type: FuncType; fn: HostFunction }[] = []
+  #allowShadowing = false
+
+  constructor(engine?: Engine) {
+    this.engine = engine === undefined ? Engine.default : checkEngine(engine)
+    this._native = new native.NativeLinker(this.engine._native)
+  }
+
+  /** Whether a later definition of the same name replaces the earlier one (else LinkError). */
+  get allowShadowing(): boolean {
+    return this.#allowShadowing
+  }
+
+  set allowShadowing(v: boolean) {
+    if (typeof v !== 'boolean') throw typeError('allowShadowing must be a boolean')
+    this._native.setAllowShadowing(v)
+    this.#allowShadowing = v
+  }
+
+  /** Define a JS host function `module`.`name` of the given type. */
+  func(module: string, name: string, type: FuncType, fn: HostFunction): this {
+    checkName(module, 'module')
+    checkName(name, 'name')
+    const t = checkFuncType(type)
+    if (typeof fn !== 'function') throw typeError('a host function must be a function')
+    this._native.func(module, name, [...t.params], [...t.results])
+    this.#fns.push({ type: t, fn })
+    return this
+  }
+
+  /** Define a store object under `module`.`name`. */
+  define(store: Store, module: string, name: string, item: Func | Memory | Table | Global): this {
+    checkStore(store)
+    this._native.define(store._native, checkName(module, 'module'), checkName(name, 'name'), nativeItem(item))
+    return this
+  }
+
+  /** Define every export of `instance` under module name `name`. */
+  defineInstance(store: Store, name: string, instance: Instance): this {
+    checkStore(store)
+    if (!(instance instanceof Instance)) throw typeError('instance must be an Instance')
+    this._native.defineInstance(store._native, checkName(name, 'name'), instance._native)
+    return this
+  }
+
+  /** Instantiate `module` in `store`, resolving its imports from this linker. */
+  instantiate(store: Store, module: Module): Instance {
+    checkStore(store)
+    checkModule(module)
+    this.#bind(store)
+    return Instance._wrap(store, this._native.instantiate(store._native, module._native, store._fns))
+  }
+
+  /** Resolve the imports once for many instantiations of `module`. */
+  instantiatePre(module: Module): InstancePre {
+    checkModule(module)
+    return new InstancePre(this, module)
+  }
+
+  /** Put this linker's host functions not yet known to `store` into its host-function table. */
+  #bind(store: Store): void {
+    const id = this._native.id
+    const bound = store._linkerBound.get(id) ?? 0
+    if (bound === this.#fns.length) return
+    const slots = this._native.bind(store._native, bound)
+    slots.forEach((slot, i) => {
+      const { type, fn } = this.#fns[bound + i]!
+      store._fns[slot] = hostEntry(store, type, fn)
+    })
+    store._linkerBound.set(id, this.#fns.length)
+  }
+}
+
+/** A module with its imports resolved by a linker, ready to instantiate repeatedly. */
+export class InstancePre {
+  /** @internal */
+  constructor(
+    readonly linker: Linker,
+    readonly module: Module,
+  ) {}
+
+  instantiate(store: Store): Instance {
+    return this.linker.instantiate(store, this.module)
+  }
+}

@@ -1,0 +1,64 @@
+import type { Native } from './native'
+import { typeError } from './errors'
+import { Store, checkStore } from './store'
+import { checkObject, frozenJson, type MemoryType } from './types'
+
+/** A wasm linear memory. */
+export class Memory {
+  /** @internal */
+  readonly _native!: Native.NativeMemory
+  /** @internal */
+  readonly _store!: Store
+
+  constructor(store: Store, type: { minimum: number; maximum?: number }) {
+    checkStore(store)
+    const t = checkObject(type, 'memory type')
+    if (typeof t.minimum !== 'number') throw typeError('memory type minimum must be a number')
+    if (t.maximum !== undefined && typeof t.maximum !== 'number') throw typeError('memory type maximum must be a number')
+    return Memory._wrap(store, store._native.newMemory(t.minimum, t.maximum as number | undefined))
+  }
+
+  /** @internal */
+  static _wrap(store: Store, n: Native.NativeMemory): Memory {
+    const m = Object.create(Memory.prototype) as Memory
+    Object.assign(m, { _native: n, _store: store })
+    return m
+  }
+
+  get type(): MemoryType {
+    return frozenJson<{ type: MemoryType }>(this._native.typeJson()).type
+  }
+
+  /** Size in 64 KiB pages. */
+  size(): number {
+    return this._native.size()
+  }
+
+  /** Grow by `deltaPages`; returns the previous size in pages. Throws `RangeError` on failure. */
+  grow(deltaPages: number): number {
+    if (typeof deltaPages !== 'number') throw typeError('deltaPages must be a number')
+    return this._native.grow(deltaPages)
+  }
+
+  /** A copy of `length` bytes starting at `offset`. */
+  read(offset: number, length: number): Uint8Array {
+    if (typeof offset !== 'number' || typeof length !== 'number') throw typeError('offset and length must be numbers')
+    return this._native.read(offset, length) as Uint8Array
+  }
+
+  /** Copy `bytes` into memory at `offset`. */
+  write(offset: number, bytes: ArrayBufferView | ArrayBuffer): void {
+    if (typeof offset !== 'number') throw typeError('offset must be a number')
+    this._native.write(offset, bytes)
+  }
+
+  /**
+   * A zero-copy view of the whole memory. Detached (byteLength 0) when the memory grows and
+   * when the store is disposed or transferred: read `memory.buffer` again after those.
+   * Runtimes that refuse external buffers (Electron >= 21) get an error with code
+   * `ERR_EXTERNAL_BUFFER_UNSUPPORTED`: use `read`/`write` there.
+   */
+  get buffer(): ArrayBuffer {
+    return this._native.buffer() as ArrayBuffer
+  }
+}

@@ -1,0 +1,84 @@
+import { native, type Native } from './native'
+import { Engine, checkEngine } from './engine'
+import { typeError } from './errors'
+import { frozenJson, type ExportType, type ImportType } from './types'
+
+export type BufferSource = ArrayBufferView | ArrayBuffer
+
+function checkSource(bytes: unknown): BufferSource | string {
+  if (typeof bytes === 'string' || ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer || bytes instanceof SharedArrayBuffer) {
+    return bytes as BufferSource | string
+  }
+  throw typeError('expected wasm bytes (an ArrayBuffer or a typed array) or WAT text (a string)')
+}
+
+/** Compiled wasm code. Shareable: usable from any store of its engine, in any worker. */
+export class Module {
+  /** @internal */
+  readonly _native: Native.NativeModule
+  /** @internal */
+  readonly _engine: Engine
+  /** @internal */
+  _imports?: readonly ImportType[]
+  /** @internal */
+  _exports?: readonly ExportType[]
+
+  /** Compile wasm bytes, or WAT text given as a string. Throws `CompileError`. */
+  constructor(engine: Engine, bytes: BufferSource | string) {
+    this._engine = checkEngine(engine)
+    this._native = new native.NativeModule(this._engine._native, checkSource(bytes))
+  }
+
+  /** @internal */
+  static _wrap(n: Native.NativeModule, engine: Engine): Module {
+    const m = Object.create(Module.prototype) as Module
+    Object.assign(m, { _native: n, _engine: engine })
+    return m
+  }
+
+  /** Compile off the JS thread. */
+  static compile(engine: Engine, bytes: BufferSource | string): Promise<Module> {
+    try {
+      const e = checkEngine(engine)
+      const src = checkSource(bytes)
+      return native.compileModule(e._native, src).then((n) => Module._wrap(n as Native.NativeModule, e))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** Whether `bytes` is a valid module for `engine`. */
+  static validate(engine: Engine, bytes: BufferSource | string): boolean {
+    return native.NativeModule.validate(checkEngine(engine)._native, checkSource(bytes))
+  }
+
+  /** The module's name from its name section (`(module $name ...)`), or null. */
+  get name(): string | null {
+    return this._native.name ?? null
+  }
+
+  get imports(): readonly ImportType[] {
+    return (this._imports ??= frozenJson(this._native.importsJson()))
+  }
+
+  get exports(): readonly ExportType[] {
+    return (this._exports ??= frozenJson(this._native.exportsJson()))
+  }
+
+  /** The compiled code, loadable with `Module.deserialize` by a compatible engine. */
+  serialize(): Buffer {
+    return this._native.serialize()
+  }
+}
+
+export function checkModule(m: unknown): Module {
+  if (m instanceof Module) return m
+  throw typeError('module must be a Module')
+}
+
+/** Compile WAT text to a wasm binary. Throws `CompileError`. */
+export function wat2wasm(text: string): Uint8Array {
+  if (typeof text !== 'string') throw typeError('wat2wasm expects a string')
+  const b = native.wat2Wasm(text)
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+}

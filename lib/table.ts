@@ -1,0 +1,56 @@
+import type { Native } from './native'
+import { typeError } from './errors'
+import { Store, checkStore } from './store'
+import { refIn, refOut } from './global'
+import { checkObject, frozenJson, type TableType } from './types'
+
+/** A wasm table of references (functions or externrefs). */
+export class Table {
+  /** @internal */
+  readonly _native!: Native.NativeTable
+  /** @internal */
+  readonly _store!: Store
+  /** @internal */
+  _type?: TableType
+
+  constructor(store: Store, type: TableType, init: unknown = null) {
+    checkStore(store)
+    const t = checkObject(type, 'table type')
+    if (t.element !== 'funcref' && t.element !== 'externref') throw typeError("table element must be 'funcref' or 'externref'", 'ERR_INVALID_ARG_VALUE')
+    if (typeof t.minimum !== 'number') throw typeError('table minimum must be a number')
+    if (t.maximum !== undefined && typeof t.maximum !== 'number') throw typeError('table maximum must be a number')
+    const n = store._native.newTable(t.element, t.minimum, t.maximum as number | undefined, refIn(store, t.element, init))
+    return Table._wrap(store, n)
+  }
+
+  /** @internal */
+  static _wrap(store: Store, n: Native.NativeTable): Table {
+    const t = Object.create(Table.prototype) as Table
+    Object.assign(t, { _native: n, _store: store })
+    return t
+  }
+
+  get type(): TableType {
+    return (this._type ??= frozenJson<{ type: TableType }>(this._native.typeJson()).type)
+  }
+
+  size(): number {
+    return this._native.size()
+  }
+
+  /** Grow by `delta` elements set to `init`; returns the previous size. */
+  grow(delta: number, init: unknown = null): number {
+    if (typeof delta !== 'number') throw typeError('delta must be a number')
+    return this._native.grow(delta, refIn(this._store, this.type.element, init))
+  }
+
+  get(index: number): unknown {
+    if (typeof index !== 'number') throw typeError('index must be a number')
+    return refOut(this._store, this.type.element, this._native.get(index))
+  }
+
+  set(index: number, value: unknown): void {
+    if (typeof index !== 'number') throw typeError('index must be a number')
+    this._native.set(index, refIn(this._store, this.type.element, value))
+  }
+}
