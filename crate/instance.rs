@@ -26,19 +26,19 @@ fn same_store(core: &StoreCore, cx: &StoreContextMut<'_, Host>) -> Res<()> {
 /// The wasmtime extern behind one of our native wrappers, checked to belong to `cx`'s store.
 pub unsafe fn extern_of(env: js::Env, v: js::Value, cx: &StoreContextMut<'_, Host>) -> Res<Extern> {
     unsafe {
-        if let Ok(f) = <&NativeFunc>::from_napi_value(env, v) {
+        if let Some(f) = js::unwrap_class::<NativeFunc>(env, v) {
             same_store(f.core(), cx)?;
             return Ok(Extern::Func(f.func));
         }
-        if let Ok(m) = <&NativeMemory>::from_napi_value(env, v) {
+        if let Some(m) = js::unwrap_class::<NativeMemory>(env, v) {
             same_store(m.core(), cx)?;
             return Ok(Extern::Memory(m.mem));
         }
-        if let Ok(t) = <&NativeTable>::from_napi_value(env, v) {
+        if let Some(t) = js::unwrap_class::<NativeTable>(env, v) {
             same_store(t.core(), cx)?;
             return Ok(Extern::Table(t.table));
         }
-        if let Ok(g) = <&NativeGlobal>::from_napi_value(env, v) {
+        if let Some(g) = js::unwrap_class::<NativeGlobal>(env, v) {
             same_store(g.core(), cx)?;
             return Ok(Extern::Global(g.global));
         }

@@ -247,3 +247,27 @@ impl Drop for HandleScope {
         }
     }
 }
+
+/// The native object behind a JS instance of one of our `#[napi]` classes, or `None` when `v` is
+/// not an instance of `T`. (napi-rs only converts class references in generated argument glue;
+/// values found inside arrays or passed as `unknown` come through here.)
+///
+/// SAFETY: `v` must be a live handle of the current callback; the returned reference must not
+/// outlive the callback (the JS object, which owns the native value, is kept alive by it).
+pub unsafe fn unwrap_class<'a, T: napi::bindgen_prelude::TypeTag + 'static>(env: Env, v: Value) -> Option<&'a T> {
+    unsafe {
+        if type_of(env, v) != sys::ValueType::napi_object {
+            return None;
+        }
+        let mut matches = false;
+        let tag = T::type_tag();
+        if sys::napi_check_object_type_tag(env, v, &tag, &mut matches) != sys::Status::napi_ok || !matches {
+            return None;
+        }
+        let mut p: *mut std::ffi::c_void = ptr::null_mut();
+        if sys::napi_unwrap(env, v, &mut p) != sys::Status::napi_ok || p.is_null() {
+            return None;
+        }
+        Some(&*(p as *const T))
+    }
+}

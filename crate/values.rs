@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{FromNapiValue, JavaScriptClassExt};
+use napi::bindgen_prelude::JavaScriptClassExt;
 use napi::sys::ValueType as VT;
 use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, Val, ValType, V128};
 
@@ -104,7 +104,7 @@ pub unsafe fn to_ref(env: js::Env, v: js::Value, heap: &HeapType, cx: &mut Store
                 if is_null {
                     return Ok(Ref::Func(None));
                 }
-                let f = <&NativeFunc>::from_napi_value(env, v).map_err(|_| expect(env, v, "a function or null (funcref)"))?;
+                let f = js::unwrap_class::<NativeFunc>(env, v).ok_or_else(|| expect(env, v, "a function or null (funcref)"))?;
                 f.check_same_store(cx)?;
                 Ok(Ref::Func(Some(f.func)))
             }
