@@ -28,7 +28,7 @@ pub struct Frame {
 pub enum Fail {
     /// A JS exception is already pending in the env: let it propagate.
     Pending,
-    /// Throw this JS value (a host function's exception), by reference.
+    /// Throw element 0 of the referenced one-element array (a host function's exception).
     Throw(sys::napi_ref),
     /// A new error: `kind` picks the JS class in `lib/errors.ts`.
     New { kind: &'static str, code: &'static str, message: String, trap: Option<(String, Vec<Frame>)> },
@@ -142,7 +142,7 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
         Fail::Throw(r) => {
             // SAFETY: `r` is a strong reference created in this env; it is deleted here, once.
             unsafe {
-                if let Some(v) = js::reference_value(env, r) {
+                if let Some(v) = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()) {
                     if !pending {
                         sys::napi_throw(env, v);
                     }

@@ -76,7 +76,7 @@ unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
         match fail {
             Fail::Pending => js::take_exception(env),
             Fail::Throw(r) => {
-                let v = js::reference_value(env, r).unwrap_or_else(|| js::undefined(env));
+                let v = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()).unwrap_or_else(|| js::undefined(env));
                 napi::sys::napi_delete_reference(env, r);
                 v
             }

@@ -235,11 +235,14 @@ impl StoreCore {
         Fail::from_wasm(e, link_phase)
     }
 
-    /// Keep a host function's exception until the entry point rethrows it.
+    /// Keep a host function's exception until the entry point rethrows it. The value is boxed
+    /// in a one-element array because N-API cannot reference primitives (`throw 42`) directly.
     pub fn set_pending(&self, exc: js::Value) {
         // SAFETY: on the JS thread, inside a host call, with `exc` a live handle.
         unsafe {
-            let old = self.pending.replace(js::new_reference(self.env, exc, 1).unwrap_or(ptr::null_mut()));
+            let boxed = js::array(self.env, 1).and_then(|a| js::set_element(self.env, a, 0, exc).map(|_| a));
+            let r = boxed.and_then(|a| js::new_reference(self.env, a, 1)).unwrap_or(ptr::null_mut());
+            let old = self.pending.replace(r);
             if !old.is_null() {
                 sys::napi_delete_reference(self.env, old);
             }

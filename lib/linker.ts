@@ -1,6 +1,6 @@
 import type { Native } from './native'
 import { native } from './native'
-import { typeError } from './errors'
+import { StoreStateError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
 import { Store, checkStore, type HostFunction } from './store'
 import { Func, funcIn, hostEntry } from './func'
@@ -33,6 +33,8 @@ export class Linker {
   readonly engine: Engine
   #fns: { type: FuncType; fn: HostFunction }[] = []
   #allowShadowing = false
+  /** The store of the items defined with `define`/`defineInstance` (they belong to it). */
+  #store?: Store
 
   constructor(engine?: Engine) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
@@ -63,14 +65,14 @@ export class Linker {
 
   /** Define a store object under `module`.`name`. */
   define(store: Store, module: string, name: string, item: Func | Memory | Table | Global): this {
-    checkStore(store)
+    this.#useStore(store)
     this._native.define(store._native, checkName(module, 'module'), checkName(name, 'name'), nativeItem(item))
     return this
   }
 
   /** Define every export of `instance` under module name `name`. */
   defineInstance(store: Store, name: string, instance: Instance): this {
-    checkStore(store)
+    this.#useStore(store)
     if (!(instance instanceof Instance)) throw typeError('instance must be an Instance')
     this._native.defineInstance(store._native, checkName(name, 'name'), instance._native)
     return this
@@ -80,6 +82,9 @@ export class Linker {
   instantiate(store: Store, module: Module): Instance {
     checkStore(store)
     checkModule(module)
+    if (this.#store && this.#store !== store) {
+      throw new StoreStateError('this linker holds items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
+    }
     this.#bind(store)
     return Instance._wrap(store, this._native.instantiate(store._native, module._native, store._fns))
   }
@@ -88,6 +93,14 @@ export class Linker {
   instantiatePre(module: Module): InstancePre {
     checkModule(module)
     return new InstancePre(this, module)
+  }
+
+  #useStore(store: Store): void {
+    checkStore(store)
+    if (this.#store && this.#store !== store) {
+      throw new StoreStateError('this linker already holds items of another store', 'ERR_WRONG_STORE')
+    }
+    this.#store = store
   }
 
   /** Put this linker's host functions not yet known to `store` into its host-function table. */
