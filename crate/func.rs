@@ -1,11 +1,20 @@
 //! `Func`: calling wasm from JS, and JS host functions called from wasm.
+//!
+//! Both directions use wasmtime's unchecked (raw) calling convention: the types are known once
+//! per function, values are converted straight between JS and `ValRaw`, and no `Vec<Val>` is
+//! built per call. Each exported function gets its own native JS function (an "invoker") whose
+//! callback data points at the function, so a call does not unwrap any object either.
 
+use std::mem::MaybeUninit;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
 use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
+use napi::sys;
 use napi_derive::napi;
-use smallvec::SmallVec;
-use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, Val, ValType};
+use smallvec::{SmallVec, smallvec};
+use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, ValRaw, ValType};
 
 use crate::error::{self, Fail, HostException, Res};
 use crate::js::{self, HandleScope};
@@ -21,19 +30,25 @@ pub enum HostKey {
     Linker(u64, u32),
 }
 
-/// A wasmtime host function that calls into JS through the running call's `EntryCtx`.
-pub fn host_func(cx: impl AsContextMut<Data = Host>, ty: FuncType, key: HostKey) -> Func {
-    let result_types: Box<[ValType]> = ty.results().collect();
-    Func::new(cx, ty, host_func_type(key, result_types))
+/// The raw-convention closure behind every JS host function.
+pub type HostClosure = Box<dyn Fn(Caller<'_, Host>, &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> + Send + Sync>;
+
+pub fn host_closure(key: HostKey, ty: &FuncType) -> HostClosure {
+    let params: Box<[ValType]> = ty.params().collect();
+    let results: Box<[ValType]> = ty.results().collect();
+    Box::new(move |mut caller, raw| host_call(key, &params, &results, &mut caller, raw))
 }
 
-/// The closure behind every JS host function (used by `Func::new` and `Linker::func_new`).
-pub fn host_func_type(key: HostKey, result_types: Box<[ValType]>) -> impl Fn(Caller<'_, Host>, &[Val], &mut [Val]) -> wasmtime::Result<()> + Send + Sync + 'static {
-    move |mut caller, params, results| host_call(key, &result_types, &mut caller, params, results)
+/// A wasmtime host function that calls into JS through the running call's `EntryCtx`.
+pub fn host_func(cx: impl AsContextMut<Data = Host>, ty: FuncType, key: HostKey) -> Func {
+    let closure = host_closure(key, &ty);
+    // SAFETY: `host_call` reads exactly `ty`'s params from `raw` and writes exactly its results,
+    // each converted according to its declared type.
+    unsafe { Func::new_unchecked(cx, ty, closure) }
 }
 
 /// Resolve a host key to a slot of the current store's JS table.
-pub fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
+fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
     match key {
         HostKey::Slot(s) => Ok(s),
         HostKey::Linker(id, i) => host
@@ -44,7 +59,7 @@ pub fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
     }
 }
 
-pub fn host_call(key: HostKey, result_types: &[ValType], caller: &mut Caller<'_, Host>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
     let entry = caller.data().entry;
     if entry.core.is_null() {
         wasmtime::bail!("a JS host function was called while no JS call is active");
@@ -58,8 +73,9 @@ pub fn host_call(key: HostKey, result_types: &[ValType], caller: &mut Caller<'_,
     let _scope = unsafe { HandleScope::open(env) };
     core.push_caller((caller as *mut Caller<'_, Host>).cast::<Caller<'static, Host>>());
     core.sync_views();
-    // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us.
-    let outcome = unsafe { invoke(core, env, entry.fns, slot, result_types, params, results) };
+    // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us; `raw` holds
+    // `params` on entry and has room for `results` (wasmtime's raw calling convention).
+    let outcome = unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) };
     let outcome = outcome.map_err(|fail| {
         // SAFETY: inside our handle scope on the JS thread.
         let exc = unsafe { exception_value(env, fail) };
@@ -77,7 +93,7 @@ unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
             Fail::Pending => js::take_exception(env),
             Fail::Throw(r) => {
                 let v = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()).unwrap_or_else(|| js::undefined(env));
-                napi::sys::napi_delete_reference(env, r);
+                sys::napi_delete_reference(env, r);
                 v
             }
             Fail::New { kind, code, message, trap } => {
@@ -87,32 +103,129 @@ unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
     }
 }
 
-unsafe fn invoke(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32, result_types: &[ValType], params: &[Val], results: &mut [Val]) -> Res<()> {
+unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32, params: &[ValType], results: &[ValType], raw: &mut [MaybeUninit<ValRaw>]) -> Res<()> {
     unsafe {
         let f = js::get_element(env, fns, slot)?;
         let mut argv: SmallVec<[js::Value; 8]> = SmallVec::with_capacity(params.len());
         {
             let mut cx = core.cx()?;
-            for p in params {
-                argv.push(values::from_val(env, p, core, &mut cx)?);
+            for (i, ty) in params.iter().enumerate() {
+                argv.push(values::from_raw(env, raw[i].assume_init(), ty, core, &mut cx)?);
             }
         }
         let ret = js::call_function(env, f, &argv)?;
         let mut cx = core.cx()?;
-        match result_types.len() {
+        match results.len() {
             0 => {}
-            1 => results[0] = values::to_val(env, ret, &result_types[0], &mut cx)?,
+            1 => raw[0] = MaybeUninit::new(values::to_raw(env, ret, &results[0], &mut cx)?),
             n => {
                 if js::array_length(env, ret)? != Some(n as u32) {
                     return Err(Fail::type_error(format!("a host function with {n} results must return an array of {n} values")));
                 }
-                for (i, ty) in result_types.iter().enumerate() {
-                    results[i] = values::to_val(env, js::get_element(env, ret, i as u32)?, ty, &mut cx)?;
+                // Convert all before writing any: `raw` still holds the params until then.
+                let mut out: SmallVec<[ValRaw; 4]> = SmallVec::with_capacity(n);
+                for (i, ty) in results.iter().enumerate() {
+                    out.push(values::to_raw(env, js::get_element(env, ret, i as u32)?, ty, &mut cx)?);
+                }
+                for (slot, v) in raw.iter_mut().zip(out) {
+                    *slot = MaybeUninit::new(v);
                 }
             }
         }
         Ok(())
     }
+}
+
+/// What an invoker's callback needs: everything about one function, resolved once.
+struct Invoker {
+    core: Rc<StoreCore>,
+    func: Func,
+    params: Box<[ValType]>,
+    results: Box<[ValType]>,
+    has_refs: bool,
+}
+
+impl Invoker {
+    fn call(&self, env: js::Env, fns: js::Value, args: &[js::Value]) -> Res<js::Value> {
+        if args.len() != self.params.len() {
+            return Err(Fail::arg_count(format!("expected {} argument(s), got {}", self.params.len(), args.len())));
+        }
+        self.core.enter(fns, |mut cx| {
+            if self.has_refs {
+                // References converted to raw form stay rooted until the scope ends.
+                let mut scope = RootScope::new(&mut cx);
+                self.run(env, args, &mut scope.as_context_mut())
+            } else {
+                self.run(env, args, &mut cx)
+            }
+        })
+    }
+
+    fn run(&self, env: js::Env, args: &[js::Value], cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+        let n = self.params.len().max(self.results.len());
+        let mut raw: SmallVec<[ValRaw; 8]> = smallvec![ValRaw::i32(0); n];
+        for (i, (a, ty)) in args.iter().zip(self.params.iter()).enumerate() {
+            // SAFETY: `a` is an argument handle of this callback.
+            raw[i] = unsafe { values::to_raw(env, *a, ty, cx)? };
+        }
+        // SAFETY: `raw` holds one value of each parameter type, converted by its declared type
+        // (funcrefs checked to belong to this store, externrefs rooted by the caller's scope),
+        // and has room for every result.
+        unsafe { self.func.call_unchecked(&mut *cx, &mut raw[..] as *mut [ValRaw]) }.map_err(|e| self.core.wasm_error(e, false))?;
+        // SAFETY: converting on the JS thread within this callback's scope.
+        unsafe {
+            match self.results.len() {
+                0 => Ok(js::undefined(env)),
+                1 => values::from_raw(env, raw[0], &self.results[0], &self.core, cx),
+                len => {
+                    let arr = js::array(env, len)?;
+                    for (i, ty) in self.results.iter().enumerate() {
+                        js::set_element(env, arr, i as u32, values::from_raw(env, raw[i], ty, &self.core, cx)?)?;
+                    }
+                    Ok(arr)
+                }
+            }
+        }
+    }
+}
+
+/// The native callback of an invoker: `invoker(fns, ...args)`.
+unsafe extern "C" fn invoker_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    const INLINE: usize = 9;
+    let mut argc = INLINE;
+    let mut argv: [sys::napi_value; INLINE] = [ptr::null_mut(); INLINE];
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    // SAFETY: standard use of napi_get_cb_info with a buffer of `argc` slots.
+    unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+    let mut heap: Vec<sys::napi_value>;
+    let args: &[sys::napi_value] = if argc <= INLINE {
+        &argv[..argc]
+    } else {
+        heap = vec![ptr::null_mut(); argc];
+        // SAFETY: as above, with a buffer of the full length.
+        unsafe { sys::napi_get_cb_info(env, info, &mut argc, heap.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+        &heap[..]
+    };
+    // SAFETY: `data` is the `Invoker` boxed by `NativeFunc::invoker`, freed only by the finalizer
+    // of this very function object, which is alive while it is being called.
+    let inv = unsafe { &*(data as *const Invoker) };
+    let result = catch_unwind(AssertUnwindSafe(|| match args.split_first() {
+        Some((fns, rest)) => inv.call(env, *fns, rest),
+        None => Err(Fail::internal("invoker called without its host-function table")),
+    }));
+    let fail = match result {
+        Ok(Ok(v)) => return v,
+        Ok(Err(f)) => f,
+        Err(_) => Fail::internal("a panic occurred in wasmtime-node (this is a bug); the call was aborted"),
+    };
+    // SAFETY: throwing on this callback's env.
+    unsafe { error::throw(env, fail) };
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn invoker_finalize(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    // SAFETY: `data` is the `Box<Invoker>` leaked in `NativeFunc::invoker`, released once here.
+    drop(unsafe { Box::from_raw(data as *mut Invoker) });
 }
 
 #[napi]
@@ -140,115 +253,56 @@ impl NativeFunc {
     pub fn core(&self) -> &Rc<StoreCore> {
         &self.core
     }
-
-    /// Convert the arguments, call, convert the results: the one path every call takes.
-    fn invoke(&self, env: &Env, fns: Unknown, args: &[js::Value]) -> Res<js::Value> {
-        if args.len() != self.params.len() {
-            return Err(Fail::arg_count(format!("expected {} argument(s), got {}", self.params.len(), args.len())));
-        }
-        let env = env.raw();
-        let core = &*self.core;
-        core.enter(fns.raw(), |cx| {
-            let mut scope = RootScope::new(cx);
-            let mut cx = scope.as_context_mut();
-            let mut params: SmallVec<[Val; 4]> = SmallVec::with_capacity(args.len());
-            for (a, ty) in args.iter().zip(self.params.iter()) {
-                // SAFETY: `a` is an argument handle of this callback.
-                params.push(unsafe { values::to_val(env, *a, ty, &mut cx)? });
-            }
-            let mut results: SmallVec<[Val; 2]> = self.results.iter().map(values::default_val).collect();
-            self.func.call(&mut cx, &params, &mut results).map_err(|e| core.wasm_error(e, false))?;
-            // SAFETY: converting on the JS thread within this callback's scope.
-            unsafe { results_value(env, &results, core, &mut cx) }
-        })
-    }
 }
 
-/// One result → the value; none → undefined; several → an array.
-pub unsafe fn results_value(env: js::Env, results: &[Val], core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
-    unsafe {
-        match results.len() {
-            0 => Ok(js::undefined(env)),
-            1 => values::from_val(env, &results[0], core, cx),
-            n => {
-                let arr = js::array(env, n)?;
-                for (i, r) in results.iter().enumerate() {
-                    js::set_element(env, arr, i as u32, values::from_val(env, r, core, cx)?)?;
-                }
-                Ok(arr)
-            }
+fn type_list(out: &mut String, types: &[ValType]) {
+    out.push('[');
+    for (i, t) in types.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
+        out.push('"');
+        out.push_str(types::valtype_name(t));
+        out.push('"');
     }
-}
-
-fn unknown<'a>(env: &Env, v: js::Value) -> Unknown<'a> {
-    // SAFETY: `v` is a live handle created in this callback's scope on `env`.
-    unsafe { Unknown::from_raw_unchecked(env.raw(), v) }
+    out.push(']');
 }
 
 #[napi]
 impl NativeFunc {
-    /// `args` is an array of the call's arguments; `fns` the store's host-function table.
+    /// A native JS function `(fns, ...args) => result` that calls this function; `fns` is the
+    /// store's host-function table. `lib/` wraps it into the public callable.
     #[napi(catch_unwind)]
-    pub fn call<'a>(&self, env: &'a Env, fns: Unknown, args: Unknown) -> napi::Result<Unknown<'a>> {
-        // SAFETY: `args` is a live handle of this callback.
-        let argv = unsafe {
-            let raw = env.raw();
-            let len = js::array_length(raw, args.raw())?.ok_or_else(|| Fail::type_error("arguments must be an array"))?;
-            (0..len).map(|i| js::get_element(raw, args.raw(), i)).collect::<Res<SmallVec<[js::Value; 8]>>>()?
-        };
-        Ok(unknown(env, self.invoke(env, fns, &argv)?))
-    }
-
-    // Fixed-arity entry points: the common signatures are called without building an array.
-    #[napi(catch_unwind)]
-    pub fn call0<'a>(&self, env: &'a Env, fns: Unknown) -> napi::Result<Unknown<'a>> {
-        Ok(unknown(env, self.invoke(env, fns, &[])?))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn call1<'a>(&self, env: &'a Env, fns: Unknown, a: Unknown) -> napi::Result<Unknown<'a>> {
-        Ok(unknown(env, self.invoke(env, fns, &[a.raw()])?))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn call2<'a>(&self, env: &'a Env, fns: Unknown, a: Unknown, b: Unknown) -> napi::Result<Unknown<'a>> {
-        Ok(unknown(env, self.invoke(env, fns, &[a.raw(), b.raw()])?))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn call3<'a>(&self, env: &'a Env, fns: Unknown, a: Unknown, b: Unknown, c: Unknown) -> napi::Result<Unknown<'a>> {
-        Ok(unknown(env, self.invoke(env, fns, &[a.raw(), b.raw(), c.raw()])?))
+    pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
+        let inv = Box::new(Invoker {
+            core: self.core.clone(),
+            func: self.func,
+            params: self.params.clone(),
+            results: self.results.clone(),
+            has_refs: self.params.iter().chain(self.results.iter()).any(|t| t.is_ref()),
+        });
+        let data = Box::into_raw(inv) as *mut std::ffi::c_void;
+        let mut f = ptr::null_mut();
+        // SAFETY: creating a function on this env; on failure we reclaim the box ourselves.
+        unsafe {
+            let name = c"invoke";
+            if sys::napi_create_function(env.raw(), name.as_ptr(), 6, Some(invoker_callback), data, &mut f) != sys::Status::napi_ok
+                || sys::napi_add_finalizer(env.raw(), f, data, Some(invoker_finalize), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
+            {
+                drop(Box::from_raw(data as *mut Invoker));
+                return Err(Fail::internal("could not create a native function").into());
+            }
+            Ok(Unknown::from_raw_unchecked(env.raw(), f))
+        }
     }
 
     #[napi(catch_unwind)]
     pub fn type_json(&self) -> String {
-        let mut out = String::new();
-        out.push_str("{\"params\":[");
-        for (i, p) in self.params.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('"');
-            out.push_str(types::valtype_name(p));
-            out.push('"');
-        }
-        out.push_str("],\"results\":[");
-        for (i, r) in self.results.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('"');
-            out.push_str(types::valtype_name(r));
-            out.push('"');
-        }
-        out.push_str("]}");
+        let mut out = String::from("{\"params\":");
+        type_list(&mut out, &self.params);
+        out.push_str(",\"results\":");
+        type_list(&mut out, &self.results);
+        out.push('}');
         out
-    }
-
-    /// The store this function belongs to (its id), for `lib/`'s wrapper cache.
-    #[napi(getter, catch_unwind)]
-    pub fn store_id(&self) -> f64 {
-        self.core.id as f64
     }
 }

@@ -10,7 +10,7 @@ use wasmtime::Linker;
 
 use crate::engine::NativeEngine;
 use crate::error::Fail;
-use crate::func::{HostKey, host_func_type};
+use crate::func::{HostKey, host_closure};
 use crate::instance::{NativeInstance, extern_of};
 use crate::module::NativeModule;
 use crate::store::{Host, NativeStore};
@@ -54,10 +54,8 @@ impl NativeLinker {
         let ty = types::func_type(&self.engine, &params, &results)?;
         let index = self.funcs.len() as u32;
         let key = HostKey::Linker(self.id, index);
-        let result_types = ty.results().collect();
-        self.linker
-            .func_new(&module, &name, ty.clone(), host_func_type(key, result_types))
-            .map_err(link_err)?;
+        // SAFETY: the closure converts exactly `ty`'s params and results (see `func::host_call`).
+        unsafe { self.linker.func_new_unchecked(&module, &name, ty.clone(), host_closure(key, &ty)) }.map_err(link_err)?;
         self.funcs.push((module, name, ty));
         Ok(index)
     }

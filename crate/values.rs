@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::JavaScriptClassExt;
 use napi::sys::ValueType as VT;
-use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, Val, ValType, V128};
+use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, Val, ValRaw, ValType, V128};
 
 use crate::error::{Fail, Res};
 use crate::func::NativeFunc;
@@ -60,39 +60,77 @@ unsafe fn number(env: js::Env, v: js::Value, want: &str) -> Res<f64> {
     }
 }
 
+fn i32_of(x: f64) -> Res<i32> {
+    if x.fract() != 0.0 || !(-2147483648.0..4294967296.0).contains(&x) {
+        return Err(Fail::range(format!("{x} is not an i32 (an integer in [-2^31, 2^32))")));
+    }
+    Ok(if x < 0.0 { x as i32 } else { x as u32 as i32 })
+}
+
+unsafe fn i64_of(env: js::Env, v: js::Value) -> Res<i64> {
+    unsafe {
+        if js::type_of(env, v) != VT::napi_bigint {
+            return Err(expect(env, v, "a BigInt (i64)"));
+        }
+        js::get_bigint_bits(env, v)?.ok_or_else(|| Fail::range("BigInt is not an i64 (outside [-2^63, 2^64))"))
+    }
+}
+
+unsafe fn v128_of(env: js::Env, v: js::Value) -> Res<u128> {
+    match unsafe { js::bytes_of(env, v)? } {
+        Some(b) if b.len() == 16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b);
+            Ok(u128::from_le_bytes(a))
+        }
+        _ => Err(Fail::type_error("expected a 16-byte Uint8Array (v128)")),
+    }
+}
+
 /// A JS value as a wasm value of type `ty`. Strict: no coercion from strings, and i32 must be an
 /// integer in [-2^31, 2^32) (unsigned values wrap, as a u32 bit pattern).
 pub unsafe fn to_val(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<Val> {
     unsafe {
         Ok(match ty {
-            ValType::I32 => {
-                let x = number(env, v, "a number (i32)")?;
-                if x.fract() != 0.0 || !(-2147483648.0..4294967296.0).contains(&x) {
-                    return Err(Fail::range(format!("{x} is not an i32 (an integer in [-2^31, 2^32))")));
-                }
-                Val::I32(if x < 0.0 { x as i32 } else { x as u32 as i32 })
-            }
-            ValType::I64 => {
-                if js::type_of(env, v) != VT::napi_bigint {
-                    return Err(expect(env, v, "a BigInt (i64)"));
-                }
-                match js::get_bigint_bits(env, v)? {
-                    Some(x) => Val::I64(x),
-                    None => return Err(Fail::range("BigInt is not an i64 (outside [-2^63, 2^64))")),
-                }
-            }
+            ValType::I32 => Val::I32(i32_of(number(env, v, "a number (i32)")?)?),
+            ValType::I64 => Val::I64(i64_of(env, v)?),
             ValType::F32 => Val::F32((number(env, v, "a number (f32)")? as f32).to_bits()),
             ValType::F64 => Val::F64(number(env, v, "a number (f64)")?.to_bits()),
-            ValType::V128 => match js::bytes_of(env, v)? {
-                Some(b) if b.len() == 16 => {
-                    let mut a = [0u8; 16];
-                    a.copy_from_slice(b);
-                    Val::V128(V128::from(u128::from_le_bytes(a)))
-                }
-                _ => return Err(Fail::type_error("expected a 16-byte Uint8Array (v128)")),
-            },
+            ValType::V128 => Val::V128(V128::from(v128_of(env, v)?)),
             ValType::Ref(r) => Val::from(to_ref(env, v, r.heap_type(), cx)?),
         })
+    }
+}
+
+/// `to_val` straight into the raw form `Func::call_unchecked` takes. References are rooted in
+/// the caller's `RootScope`, which must outlive the call.
+pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<ValRaw> {
+    unsafe {
+        Ok(match ty {
+            ValType::I32 => ValRaw::i32(i32_of(number(env, v, "a number (i32)")?)?),
+            ValType::I64 => ValRaw::i64(i64_of(env, v)?),
+            ValType::F32 => ValRaw::f32((number(env, v, "a number (f32)")? as f32).to_bits()),
+            ValType::F64 => ValRaw::f64(number(env, v, "a number (f64)")?.to_bits()),
+            ValType::V128 => ValRaw::v128(v128_of(env, v)?),
+            ValType::Ref(_) => to_val(env, v, ty, cx)?.to_raw(&mut *cx).map_err(|e| Fail::wasmtime(format!("{e:#}")))?,
+        })
+    }
+}
+
+/// A raw wasm value of type `ty` as a JS value.
+pub unsafe fn from_raw(env: js::Env, raw: ValRaw, ty: &ValType, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    unsafe {
+        match ty {
+            ValType::I32 => js::i32_value(env, raw.get_i32()),
+            ValType::I64 => js::bigint_value(env, raw.get_i64()),
+            ValType::F32 => js::f64_value(env, f32::from_bits(raw.get_f32()) as f64),
+            ValType::F64 => js::f64_value(env, f64::from_bits(raw.get_f64())),
+            ValType::V128 => js::uint8_array_copy(env, &raw.get_v128().to_le_bytes()),
+            ValType::Ref(_) => {
+                let val = Val::from_raw(&mut *cx, raw, ty.clone());
+                from_val(env, &val, core, cx)
+            }
+        }
     }
 }
 
@@ -166,9 +204,4 @@ unsafe fn func_value(env: js::Env, f: Option<Func>, core: &StoreCore, cx: &mut S
             Ok(value)
         }
     }
-}
-
-/// Default value of a type, for results the host did not set and for `Table`/`Global` inits.
-pub fn default_val(ty: &ValType) -> Val {
-    Val::default_for_ty(ty).unwrap_or(Val::I32(0))
 }

@@ -59,12 +59,14 @@ function arityError(type: FuncType, got: number): never {
   throw typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
 }
 
+type Invoker = (fns: HostFunction[], ...args: unknown[]) => unknown
+
 /**
- * The JS function that calls `f`. Common signatures (no references, ≤ 3 params) call a
- * fixed-arity native entry point, so no arguments array is built per call.
+ * The JS function that calls `f`. It calls the function's native invoker directly; common
+ * signatures (no references, ≤ 3 params) pass their arguments without building an array.
  */
 function makeCallable(f: Func): ExportedFunction {
-  const n = f._native
+  const inv = f._native.invoker() as Invoker
   const fns = f._store._fns
   const type = f.type
   const np = type.params.length
@@ -74,33 +76,33 @@ function makeCallable(f: Func): ExportedFunction {
   if (inConv || outConv) {
     call = function (...args: unknown[]) {
       if (args.length !== np) arityError(type, args.length)
-      const r = n.call(fns, inConv ? inConv(args) : args)
+      const r = inv(fns, ...(inConv ? inConv(args) : args))
       return outConv ? outConv(r) : r
     }
   } else if (np === 0) {
     call = function () {
       if (arguments.length !== 0) arityError(type, arguments.length)
-      return n.call0(fns)
+      return inv(fns)
     }
   } else if (np === 1) {
     call = function (a: unknown) {
       if (arguments.length !== 1) arityError(type, arguments.length)
-      return n.call1(fns, a)
+      return inv(fns, a)
     }
   } else if (np === 2) {
     call = function (a: unknown, b: unknown) {
       if (arguments.length !== 2) arityError(type, arguments.length)
-      return n.call2(fns, a, b)
+      return inv(fns, a, b)
     }
   } else if (np === 3) {
     call = function (a: unknown, b: unknown, c: unknown) {
       if (arguments.length !== 3) arityError(type, arguments.length)
-      return n.call3(fns, a, b, c)
+      return inv(fns, a, b, c)
     }
   } else {
     call = function (...args: unknown[]) {
       if (args.length !== np) arityError(type, args.length)
-      return n.call(fns, args)
+      return inv(fns, ...args)
     }
   }
   const callable = call as ExportedFunction

@@ -1,0 +1,43 @@
+// Call-overhead benchmarks: JS → wasm, wasm → JS host calls, against an empty N-API call of our
+// own addon and against Node's own WebAssembly running the same module.
+import { createRequire } from 'node:module'
+import { bestOf } from './harness.mjs'
+
+const require = createRequire(import.meta.url)
+const wt = require('../dist/index.js')
+const native = require('../index.js')
+
+const WAT = `(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "callHost") (param $n i32) (result i32) (local $acc i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $acc (i32.add (local.get $acc) (call $host (local.get $n))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    local.get $acc))`
+
+export function run() {
+  const bytes = wt.wat2wasm(WAT)
+  const host = (x) => x + 1
+
+  const store = new wt.Store()
+  const ours = new wt.Instance(store, new wt.Module(wt.Engine.default, bytes), { env: { host } }).exports
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { host } }).exports
+
+  const N = 2_000_000
+  const noop = native.noop
+  const emptyNapi = bestOf(() => { for (let i = 0; i < N; i++) noop() }, N)
+  const addOurs = bestOf(() => { let s = 0; for (let i = 0; i < N; i++) s = ours.add(s, 1) }, N)
+  const addV8 = bestOf(() => { let s = 0; for (let i = 0; i < N; i++) s = v8.add(s, 1) }, N)
+  const H = 2_000_000
+  const hostOurs = bestOf(() => ours.callHost(H), H)
+  const hostV8 = bestOf(() => v8.callHost(H), H)
+
+  return [
+    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: emptyNapi, peerName: 'empty N-API call', target: '≤ 3×' },
+    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: addV8, peerName: 'V8 WebAssembly' },
+    { name: 'wasm → JS host call', unit: 'ns/call', ours: hostOurs, peer: hostV8, peerName: 'V8 WebAssembly', target: '≤ 200 ns' },
+  ]
+}
