@@ -30,40 +30,49 @@ pub enum Fail {
     Pending,
     /// Throw element 0 of the referenced one-element array (a host function's exception).
     Throw(sys::napi_ref),
-    /// A new error: `kind` picks the JS class in `lib/errors.ts`.
-    New { kind: &'static str, code: &'static str, message: String, trap: Option<(String, Vec<Frame>)> },
+    /// A new error (boxed, so that `Result<_, Fail>` stays small on hot paths).
+    New(Box<NewError>),
+}
+
+/// A JS error to build: `kind` picks the class in `lib/errors.ts`.
+pub struct NewError {
+    pub kind: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub trap: Option<(String, Vec<Frame>)>,
 }
 
 impl Fail {
-    fn new(kind: &'static str, code: &'static str, message: impl Into<String>) -> Fail {
-        Fail::New { kind, code, message: message.into(), trap: None }
+    /// An error of JS class `kind` with `code`.
+    pub fn with(kind: &'static str, code: &'static str, message: impl Into<String>) -> Fail {
+        Fail::New(Box::new(NewError { kind, code, message: message.into(), trap: None }))
     }
     pub fn type_error(message: impl Into<String>) -> Fail {
-        Fail::new("TypeError", "ERR_INVALID_ARG_TYPE", message)
+        Fail::with("TypeError", "ERR_INVALID_ARG_TYPE", message)
     }
     pub fn invalid_value(message: impl Into<String>) -> Fail {
-        Fail::new("TypeError", "ERR_INVALID_ARG_VALUE", message)
+        Fail::with("TypeError", "ERR_INVALID_ARG_VALUE", message)
     }
     pub fn arg_count(message: impl Into<String>) -> Fail {
-        Fail::new("TypeError", "ERR_INVALID_ARG_COUNT", message)
+        Fail::with("TypeError", "ERR_INVALID_ARG_COUNT", message)
     }
     pub fn range(message: impl Into<String>) -> Fail {
-        Fail::new("RangeError", "ERR_OUT_OF_RANGE", message)
+        Fail::with("RangeError", "ERR_OUT_OF_RANGE", message)
     }
     pub fn compile(message: impl Into<String>) -> Fail {
-        Fail::new("CompileError", "ERR_WASM_COMPILE", message)
+        Fail::with("CompileError", "ERR_WASM_COMPILE", message)
     }
     pub fn link(message: impl Into<String>) -> Fail {
-        Fail::new("LinkError", "ERR_WASM_LINK", message)
+        Fail::with("LinkError", "ERR_WASM_LINK", message)
     }
     pub fn store_state(code: &'static str, message: impl Into<String>) -> Fail {
-        Fail::new("StoreStateError", code, message)
+        Fail::with("StoreStateError", code, message)
     }
     pub fn wasmtime(message: impl Into<String>) -> Fail {
-        Fail::new("WasmtimeError", "ERR_WASMTIME", message)
+        Fail::with("WasmtimeError", "ERR_WASMTIME", message)
     }
     pub fn internal(message: impl Into<String>) -> Fail {
-        Fail::new("WasmtimeError", "ERR_INTERNAL", message)
+        Fail::with("WasmtimeError", "ERR_INTERNAL", message)
     }
 
     /// Classify an error out of a call or an instantiation. `link_phase` says that errors which
@@ -71,12 +80,12 @@ impl Fail {
     pub fn from_wasm(err: wasmtime::Error, link_phase: bool) -> Fail {
         if let Some(trap) = err.downcast_ref::<Trap>() {
             let frames = err.downcast_ref::<WasmBacktrace>().map(frames_of).unwrap_or_default();
-            return Fail::New {
+            return Fail::New(Box::new(NewError {
                 kind: "Trap",
                 code: "ERR_WASM_TRAP",
                 message: trap.to_string(),
                 trap: Some((trap_code(*trap).to_string(), frames)),
-            };
+            }));
         }
         let message = format!("{err:#}");
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
@@ -150,7 +159,8 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
                 sys::napi_delete_reference(env, r);
             }
         }
-        Fail::New { kind, code, message, trap } if !pending => unsafe {
+        Fail::New(e) if !pending => unsafe {
+            let NewError { kind, code, message, trap } = *e;
             let err = build_error(env, kind, code, &message, trap.as_ref());
             match err {
                 Some(e) => {
@@ -162,7 +172,7 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
                 }
             }
         },
-        Fail::New { .. } => {}
+        Fail::New(_) => {}
     }
 }
 
@@ -218,7 +228,8 @@ pub type Res<T> = Result<T, Fail>;
 /// A `napi::Error` that carries a freshly built JS error object (not thrown yet): for promise
 /// rejections, where napi-rs rejects with the referenced object itself.
 pub fn error_object(env: &napi::Env, f: Fail) -> napi::Error {
-    if let Fail::New { kind, code, message, trap } = &f {
+    if let Fail::New(e) = &f {
+        let NewError { kind, code, message, trap } = &**e;
         // SAFETY: on the JS thread of `env`, inside a callback.
         if let Some(v) = unsafe { build_error(env.raw(), kind, code, message, trap.as_ref()) } {
             // SAFETY: `v` is a live handle of this callback.

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use smallvec::{SmallVec, smallvec};
+use smallvec::SmallVec;
 use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, ValRaw, ValType};
 
 use crate::error::{self, Fail, HostException, Res};
@@ -96,9 +96,7 @@ unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
                 sys::napi_delete_reference(env, r);
                 v
             }
-            Fail::New { kind, code, message, trap } => {
-                error::build_error(env, kind, code, &message, trap.as_ref()).unwrap_or_else(|| js::undefined(env))
-            }
+            Fail::New(e) => error::build_error(env, e.kind, e.code, &e.message, e.trap.as_ref()).unwrap_or_else(|| js::undefined(env)),
         }
     }
 }
@@ -163,7 +161,8 @@ impl Invoker {
 
     fn run(&self, env: js::Env, args: &[js::Value], cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
         let n = self.params.len().max(self.results.len());
-        let mut raw: SmallVec<[ValRaw; 8]> = smallvec![ValRaw::i32(0); n];
+        let mut raw: SmallVec<[ValRaw; 8]> = SmallVec::from_buf([ValRaw::i32(0); 8]);
+        raw.resize(n, ValRaw::i32(0));
         for (i, (a, ty)) in args.iter().zip(self.params.iter()).enumerate() {
             // SAFETY: `a` is an argument handle of this callback.
             raw[i] = unsafe { values::to_raw(env, *a, ty, cx)? };

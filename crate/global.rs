@@ -44,7 +44,7 @@ impl NativeGlobal {
         let mut cx = self.core.cx()?;
         let ty = self.global.ty(&cx);
         if ty.mutability() == Mutability::Const {
-            return Err(Fail::New { kind: "TypeError", code: "ERR_IMMUTABLE_GLOBAL", message: "cannot set an immutable global".into(), trap: None }.into());
+            return Err(Fail::with("TypeError", "ERR_IMMUTABLE_GLOBAL", "cannot set an immutable global").into());
         }
         let mut scope = RootScope::new(&mut cx);
         let mut cx = scope.as_context_mut();

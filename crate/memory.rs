@@ -57,12 +57,7 @@ impl NativeMemory {
 }
 
 fn no_external_buffers() -> Fail {
-    Fail::New {
-        kind: "WasmtimeError",
-        code: "ERR_EXTERNAL_BUFFER_UNSUPPORTED",
-        message: "this runtime refuses external ArrayBuffers (as Electron >= 21 does), so memory.buffer is unavailable; use memory.read() and memory.write()".into(),
-        trap: None,
-    }
+    Fail::with("WasmtimeError", "ERR_EXTERNAL_BUFFER_UNSUPPORTED", "this runtime refuses external ArrayBuffers (as Electron >= 21 does), so memory.buffer is unavailable; use memory.read() and memory.write()")
 }
 
 #[napi]
@@ -84,12 +79,7 @@ impl NativeMemory {
         let delta = index_arg(delta, "delta")?;
         let r = self.mem.grow(self.core.cx()?, delta);
         self.core.after_wasm();
-        r.map(|old| old as f64).map_err(|e| Fail::New {
-            kind: "RangeError",
-            code: "ERR_WASM_GROW",
-            message: format!("memory.grow({delta}) failed: {e:#}"),
-            trap: None,
-        }.into())
+        r.map(|old| old as f64).map_err(|e| Fail::with("RangeError", "ERR_WASM_GROW", format!("memory.grow({delta}) failed: {e:#}")).into())
     }
 
     /// A copy of `length` bytes at `offset`.

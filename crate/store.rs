@@ -107,6 +107,20 @@ impl ResourceLimiter for Host {
     }
 }
 
+/// The counters of `Host` that the JS side follows.
+#[derive(Clone, Copy)]
+struct HostStats {
+    memory_bytes: u64,
+    memory_count: u64,
+    grow_count: u64,
+}
+
+impl HostStats {
+    fn of(h: &Host) -> HostStats {
+        HostStats { memory_bytes: h.memory_bytes, memory_count: h.memory_count, grow_count: h.grow_count }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum State {
     Live,
@@ -220,8 +234,9 @@ impl StoreCore {
         self.depth.set(self.depth.get() - 1);
         if let Ok(mut cx) = self.cx() {
             cx.data_mut().entry = saved;
+            let stats = HostStats::of(cx.data());
+            self.after_wasm_with(stats);
         }
-        self.after_wasm();
         result
     }
 
@@ -259,24 +274,32 @@ impl StoreCore {
         unsafe { (*self.callers.get()).pop() };
     }
 
-    /// What must happen whenever control returns to JS from wasm.
+    /// What must happen whenever control returns to JS from wasm (or a memory was grown).
     pub fn after_wasm(&self) {
-        self.sync_views();
-        if self.depth.get() == 0 {
-            self.account();
+        if let Some(stats) = self.host_stats() {
+            self.after_wasm_with(stats);
         }
     }
 
-    fn host_stats(&self) -> Option<(u64, u64, u64)> {
-        let cx = self.cx().ok()?;
-        let h = cx.data();
-        Some((h.memory_bytes, h.memory_count, h.grow_count))
+    fn after_wasm_with(&self, stats: HostStats) {
+        self.sync_views_with(stats);
+        if self.depth.get() == 0 {
+            self.account_with(Some(stats));
+        }
+    }
+
+    fn host_stats(&self) -> Option<HostStats> {
+        self.cx().ok().map(|cx| HostStats::of(cx.data()))
     }
 
     /// Tell V8 what this store costs, so that it collects dropped stores in time.
     pub fn account(&self) {
-        let want = match (self.state.get(), self.host_stats()) {
-            (State::Live, Some((bytes, count, _))) => STORE_BASE_COST + bytes.max(count * MEMORY_WEIGHT) as i64,
+        self.account_with(self.host_stats());
+    }
+
+    fn account_with(&self, stats: Option<HostStats>) {
+        let want = match (self.state.get(), stats) {
+            (State::Live, Some(s)) => STORE_BASE_COST + s.memory_bytes.max(s.memory_count * MEMORY_WEIGHT) as i64,
             (State::Live, None) => self.accounted.get(),
             _ => 0,
         };
@@ -291,11 +314,15 @@ impl StoreCore {
 
     /// Detach zero-copy views if a memory grew since they were made.
     pub fn sync_views(&self) {
-        if let Some((_, _, grows)) = self.host_stats() {
-            if grows != self.views_seen_grow.get() {
-                self.views_seen_grow.set(grows);
-                self.detach_views();
-            }
+        if let Some(stats) = self.host_stats() {
+            self.sync_views_with(stats);
+        }
+    }
+
+    fn sync_views_with(&self, stats: HostStats) {
+        if stats.grow_count != self.views_seen_grow.get() {
+            self.views_seen_grow.set(stats.grow_count);
+            self.detach_views();
         }
     }
 

@@ -74,12 +74,7 @@ impl NativeTable {
         let ty = self.table.ty(&cx);
         // SAFETY: `init` is a live handle of this callback.
         let r = unsafe { values::to_ref(env.raw(), init.raw(), ty.element().heap_type(), &mut cx)? };
-        let old = self.table.grow(&mut cx, delta, r).map_err(|e| Fail::New {
-            kind: "RangeError",
-            code: "ERR_WASM_GROW",
-            message: format!("table.grow({delta}) failed: {e:#}"),
-            trap: None,
-        })?;
+        let old = self.table.grow(&mut cx, delta, r).map_err(|e| Fail::with("RangeError", "ERR_WASM_GROW", format!("table.grow({delta}) failed: {e:#}")))?;
         Ok(old as f64)
     }
 

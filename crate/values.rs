@@ -51,20 +51,26 @@ fn expect(env: js::Env, v: js::Value, want: &str) -> Fail {
     Fail::type_error(format!("expected {want}, got {}", describe(env, v)))
 }
 
+/// A JS number; any other type is a TypeError. One N-API call on the hot path: the type is
+/// looked up only to word the error.
+#[inline]
 unsafe fn number(env: js::Env, v: js::Value, want: &str) -> Res<f64> {
-    unsafe {
-        if js::type_of(env, v) != VT::napi_number {
-            return Err(expect(env, v, want));
-        }
-        js::get_f64(env, v)
+    let mut out = 0.0;
+    // SAFETY: `v` is a live handle; napi_get_value_double only reads it.
+    if unsafe { napi::sys::napi_get_value_double(env, v, &mut out) } == napi::sys::Status::napi_ok {
+        return Ok(out);
     }
+    Err(expect(env, v, want))
 }
 
+#[inline]
 fn i32_of(x: f64) -> Res<i32> {
-    if x.fract() != 0.0 || !(-2147483648.0..4294967296.0).contains(&x) {
+    // In range and integral: the i64 round trip is exact exactly then (NaN fails it too).
+    let i = x as i64;
+    if i as f64 != x || !(-2147483648..4294967296).contains(&i) {
         return Err(Fail::range(format!("{x} is not an i32 (an integer in [-2^31, 2^32))")));
     }
-    Ok(if x < 0.0 { x as i32 } else { x as u32 as i32 })
+    Ok(i as u32 as i32)
 }
 
 unsafe fn i64_of(env: js::Env, v: js::Value) -> Res<i64> {
