@@ -1,4 +1,5 @@
 import { native, type Native } from './native'
+import { wrapAs } from './wrap'
 import { typeError } from './errors'
 import { deepFreeze } from './types'
 
@@ -108,9 +109,7 @@ export class Engine {
   /** @internal */
   static _wrap(n: Native.NativeEngine): Engine {
     if (defaultEngine && defaultEngine._native.same(n)) return defaultEngine
-    const e = Object.create(Engine.prototype) as Engine
-    ;(e as { _native: Native.NativeEngine })._native = n
-    return e
+    return wrapAs(Engine, { _native: n })
   }
 
   /** Advance the epoch (for epoch deadlines). Safe from any thread. */

@@ -1,4 +1,5 @@
 import type { Native } from './native'
+import { wrapAs } from './wrap'
 import { native } from './native'
 import { typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
@@ -159,8 +160,7 @@ export class Func {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeFunc, type?: FuncType): Func {
-    const f = Object.create(Func.prototype) as Func
-    Object.assign(f, { _native: n, _store: store })
+    const f = wrapAs(Func, { _native: n, _store: store })
     if (type) f._type = type
     return f
   }

@@ -1,4 +1,5 @@
 import type { Native } from './native'
+import { wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { Func, funcIn } from './func'
@@ -36,8 +37,7 @@ export class Global {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeGlobal): Global {
-    const g = Object.create(Global.prototype) as Global
-    Object.assign(g, { _native: n, _store: store })
+    const g = wrapAs(Global, { _native: n, _store: store })
     return g
   }
 

@@ -1,4 +1,5 @@
 import type { Native } from './native'
+import { wrapAs } from './wrap'
 import { native } from './native'
 import { LinkError, typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
@@ -81,8 +82,7 @@ export class Instance {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeInstance): Instance {
-    const inst = Object.create(Instance.prototype) as Instance
-    Object.assign(inst, { _native: n, _store: store, exports: buildExports(store, n) })
+    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n) })
     return inst
   }
 

@@ -1,4 +1,5 @@
 import type { Native } from './native'
+import { wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { checkObject, frozenJson, type MemoryType } from './types'
@@ -20,8 +21,7 @@ export class Memory {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeMemory): Memory {
-    const m = Object.create(Memory.prototype) as Memory
-    Object.assign(m, { _native: n, _store: store })
+    const m = wrapAs(Memory, { _native: n, _store: store })
     return m
   }
 

@@ -1,4 +1,5 @@
 import { native, type Native } from './native'
+import { wrapAs } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { typeError } from './errors'
 import { frozenJson, type ExportType, type ImportType } from './types'
@@ -31,8 +32,7 @@ export class Module {
 
   /** @internal */
   static _wrap(n: Native.NativeModule, engine: Engine): Module {
-    const m = Object.create(Module.prototype) as Module
-    Object.assign(m, { _native: n, _engine: engine })
+    const m = wrapAs(Module, { _native: n, _engine: engine })
     return m
   }
 

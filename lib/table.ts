@@ -1,4 +1,5 @@
 import type { Native } from './native'
+import { wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { refIn, refOut } from './global'
@@ -25,8 +26,7 @@ export class Table {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeTable): Table {
-    const t = Object.create(Table.prototype) as Table
-    Object.assign(t, { _native: n, _store: store })
+    const t = wrapAs(Table, { _native: n, _store: store })
     return t
   }
 
