@@ -1,12 +1,13 @@
 //! `Config` options and `Engine`: shareable (Send + Sync) compilation environments.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use napi_derive::napi;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
 use crate::error::{Fail, Res};
+use crate::share::{self, Shareable};
 
 #[napi(object)]
 #[derive(Default, Clone)]
@@ -71,7 +72,8 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
         Some(s) => return Err(Fail::invalid_value(format!("unknown optLevel '{s}'"))),
     };
     c.consume_fuel(o.consume_fuel.unwrap_or(false));
-    c.epoch_interruption(o.epoch_interruption.unwrap_or(false));
+    // On by default (unlike wasmtime): interrupts and timeouts then work out of the box.
+    c.epoch_interruption(o.epoch_interruption.unwrap_or(true));
     if let Some(s) = o.max_wasm_stack {
         c.max_wasm_stack(s as usize);
     }
@@ -109,11 +111,23 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
     Ok(c)
 }
 
+/// An engine and the options that the binding needs to know about.
+pub struct EngineInfo {
+    pub engine: Engine,
+    pub epoch_interruption: bool,
+}
+
+fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
+    let config = build_config(o)?;
+    let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
+    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true) }))
+}
+
 /// The process-wide default engine: one native engine shared by every worker thread.
-pub fn default_engine() -> Res<Engine> {
-    static DEFAULT: OnceLock<Result<Engine, String>> = OnceLock::new();
+fn default_engine() -> Res<Arc<Shareable<EngineInfo>>> {
+    static DEFAULT: OnceLock<Result<Arc<Shareable<EngineInfo>>, String>> = OnceLock::new();
     DEFAULT
-        .get_or_init(|| Engine::new(&Config::new()).map_err(|e| format!("{e:#}")))
+        .get_or_init(|| make_engine(&EngineOptions::default()).map_err(|_| "could not create the default engine".to_string()))
         .clone()
         .map_err(Fail::wasmtime)
 }
@@ -121,25 +135,46 @@ pub fn default_engine() -> Res<Engine> {
 #[napi]
 pub struct NativeEngine {
     pub(crate) engine: Engine,
+    pub(crate) info: Arc<Shareable<EngineInfo>>,
+}
+
+impl NativeEngine {
+    pub fn from_info(info: Arc<Shareable<EngineInfo>>) -> Self {
+        NativeEngine { engine: info.value.engine.clone(), info }
+    }
 }
 
 #[napi]
 impl NativeEngine {
     #[napi(constructor, catch_unwind)]
     pub fn new(options: Option<EngineOptions>) -> napi::Result<Self> {
-        let config = build_config(&options.unwrap_or_default())?;
-        let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
-        Ok(NativeEngine { engine })
+        Ok(NativeEngine::from_info(make_engine(&options.unwrap_or_default())?))
     }
 
     #[napi(factory, js_name = "default", catch_unwind)]
     pub fn default_() -> napi::Result<Self> {
-        Ok(NativeEngine { engine: default_engine()? })
+        Ok(NativeEngine::from_info(default_engine()?))
+    }
+
+    /// A handle to the engine named by a token from `share()` (any thread).
+    #[napi(factory, catch_unwind)]
+    pub fn from_shared(id: String) -> napi::Result<Self> {
+        Ok(NativeEngine::from_info(share::lookup(&id, "Engine")?))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn share(&self) -> String {
+        share::share(&self.info, "Engine")
     }
 
     #[napi(catch_unwind)]
     pub fn increment_epoch(&self) {
         self.engine.increment_epoch();
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn epoch_interruption(&self) -> bool {
+        self.info.value.epoch_interruption
     }
 
     /// Whether two handles are the same native engine (also across workers).

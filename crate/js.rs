@@ -54,12 +54,6 @@ pub unsafe fn type_of(env: Env, v: Value) -> sys::napi_valuetype {
     t
 }
 
-pub unsafe fn get_f64(env: Env, v: Value) -> Result<f64, Fail> {
-    let mut out = 0.0;
-    ok(unsafe { sys::napi_get_value_double(env, v, &mut out) }, "get_value_double")?;
-    Ok(out)
-}
-
 pub unsafe fn f64_value(env: Env, x: f64) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
     ok(unsafe { sys::napi_create_double(env, x, &mut out) }, "create_double")?;

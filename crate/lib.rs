@@ -6,12 +6,15 @@ mod error;
 mod func;
 mod global;
 mod instance;
+mod interrupt;
 mod js;
 mod linker;
 mod memory;
 mod module;
+mod share;
 mod store;
 mod table;
+mod transfer;
 mod types;
 mod values;
 

@@ -1,13 +1,15 @@
 //! `Module`: compiled code, shareable across threads (wasmtime's `Module` is Send + Sync).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use wasmtime::Module;
 
-use crate::engine::NativeEngine;
+use crate::engine::{EngineInfo, NativeEngine};
 use crate::error::{Fail, Res};
+use crate::share::{self, Shareable};
 use crate::{js, types};
 
 /// Number of compilations done by this process (diagnostics: proves that sharing a module with
@@ -42,9 +44,23 @@ pub fn wat2wasm(text: String) -> napi::Result<Buffer> {
     Ok(bin.into())
 }
 
+/// A compiled module and the engine handle it came from (which travels with it to other threads).
+pub struct ModuleInfo {
+    module: Module,
+    engine: Arc<Shareable<EngineInfo>>,
+}
+
 #[napi]
 pub struct NativeModule {
     pub(crate) module: Module,
+    /// Governs the share token's lifetime: the token works while any handle is alive.
+    cell: Arc<Shareable<ModuleInfo>>,
+}
+
+impl NativeModule {
+    fn from_module(module: Module, engine: Arc<Shareable<EngineInfo>>) -> Self {
+        NativeModule { cell: Shareable::new(ModuleInfo { module: module.clone(), engine }), module }
+    }
 }
 
 #[napi]
@@ -54,7 +70,7 @@ impl NativeModule {
         let bytes = wasm_bytes(&env, &source)?;
         COMPILES.fetch_add(1, Ordering::Relaxed);
         let module = Module::from_binary(&engine.engine, &bytes).map_err(Fail::from_compile)?;
-        Ok(NativeModule { module })
+        Ok(NativeModule::from_module(module, engine.info.clone()))
     }
 
     #[napi(catch_unwind)]
@@ -101,6 +117,30 @@ impl NativeModule {
         Ok(bytes.into())
     }
 
+    /// A handle to the module named by a token from `share()` (any thread): no recompilation.
+    #[napi(factory, catch_unwind)]
+    pub fn from_shared(id: String) -> napi::Result<Self> {
+        let cell: Arc<Shareable<ModuleInfo>> = share::lookup(&id, "Module")?;
+        Ok(NativeModule { module: cell.value.module.clone(), cell })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn share(&self) -> String {
+        share::share(&self.cell, "Module")
+    }
+
+    /// Whether two handles are the same compiled module (also across workers).
+    #[napi(catch_unwind)]
+    pub fn same(&self, other: &NativeModule) -> bool {
+        Arc::ptr_eq(&self.cell, &other.cell)
+    }
+
+    /// The engine that compiled this module.
+    #[napi(catch_unwind)]
+    pub fn engine(&self) -> NativeEngine {
+        NativeEngine::from_info(self.cell.value.engine.clone())
+    }
+
     #[napi(catch_unwind)]
     pub fn same_engine(&self, engine: &NativeEngine) -> bool {
         wasmtime::Engine::same(self.module.engine(), &engine.engine)
@@ -109,7 +149,7 @@ impl NativeModule {
 
 /// Compiles on libuv's thread pool: `Module.compile`.
 pub struct CompileTask {
-    engine: wasmtime::Engine,
+    engine: Arc<Shareable<EngineInfo>>,
     bytes: std::borrow::Cow<'static, [u8]>,
 }
 
@@ -119,11 +159,11 @@ impl Task for CompileTask {
 
     fn compute(&mut self) -> napi::Result<Module> {
         COMPILES.fetch_add(1, Ordering::Relaxed);
-        Module::from_binary(&self.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
+        Module::from_binary(&self.engine.value.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
     }
 
     fn resolve(&mut self, _env: Env, module: Module) -> napi::Result<NativeModule> {
-        Ok(NativeModule { module })
+        Ok(NativeModule::from_module(module, self.engine.clone()))
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<NativeModule> {
@@ -134,5 +174,5 @@ impl Task for CompileTask {
 #[napi(catch_unwind)]
 pub fn compile_module(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<AsyncTask<CompileTask>> {
     let bytes = wasm_bytes(&env, &source)?;
-    Ok(AsyncTask::new(CompileTask { engine: engine.engine.clone(), bytes }))
+    Ok(AsyncTask::new(CompileTask { engine: engine.info.clone(), bytes }))
 }

@@ -14,17 +14,18 @@ use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::HashMap;
 use std::ptr;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::sys;
-use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut};
+use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut, UpdateDeadline};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use wasmtime::RootScope;
 
-use crate::engine::NativeEngine;
+use crate::engine::{EngineInfo, NativeEngine};
+use crate::share::Shareable;
 use crate::error::{Fail, HostException, Res};
 use crate::func::{HostKey, NativeFunc, host_func};
 use crate::global::NativeGlobal;
@@ -81,6 +82,31 @@ pub struct Host {
     pub memory_count: u64,
     /// Bumped whenever an existing memory grows: zero-copy views must then be detached.
     pub grow_count: u64,
+    /// Set by an `InterruptHandle` (any thread); checked when the engine's epoch advances.
+    pub interrupt: Arc<AtomicBool>,
+    /// The shareable target of this store's interrupt handles, made on first request.
+    pub interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
+}
+
+/// What an `InterruptHandle` acts on: a store's flag and its engine's epoch.
+pub struct InterruptTarget {
+    flag: Arc<AtomicBool>,
+    engine: Engine,
+}
+
+impl InterruptTarget {
+    /// The shareable interrupt target of the store behind `host`, made on first request.
+    pub fn of(host: &mut Host, engine: &Engine) -> Arc<Shareable<InterruptTarget>> {
+        let flag = host.interrupt.clone();
+        host.interrupt_target.get_or_insert_with(|| Shareable::new(InterruptTarget { flag, engine: engine.clone() })).clone()
+    }
+
+    /// Stop the store's running wasm: raise the flag and advance the epoch so that running code
+    /// checks it at its next loop header or function entry.
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.engine.increment_epoch();
+    }
 }
 
 impl Host {
@@ -132,6 +158,7 @@ pub struct StoreCore {
     me: Weak<StoreCore>,
     pub id: u64,
     pub engine: Engine,
+    pub engine_info: Arc<Shareable<EngineInfo>>,
     env: js::Env,
     state: Cell<State>,
     store: UnsafeCell<Option<Box<Store<Host>>>>,
@@ -147,7 +174,7 @@ pub struct StoreCore {
 }
 
 impl StoreCore {
-    pub fn new(env: js::Env, engine: &Engine) -> Rc<StoreCore> {
+    pub fn new(env: js::Env, info: Arc<Shareable<EngineInfo>>) -> Rc<StoreCore> {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         let host = Host {
             id,
@@ -158,13 +185,29 @@ impl StoreCore {
             memory_bytes: 0,
             memory_count: 0,
             grow_count: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt_target: None,
         };
-        let mut store = Box::new(Store::new(engine, host));
+        let mut store = Box::new(Store::new(&info.value.engine, host));
         store.limiter(|h| h as &mut dyn ResourceLimiter);
+        if info.value.epoch_interruption {
+            // Every epoch tick (from an interrupt, or a deadline ticker) makes running code check
+            // the flag; without one, the next tick is simply waited for again.
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(|cx| {
+                Ok(if cx.data().interrupt.swap(false, Ordering::SeqCst) { UpdateDeadline::Interrupt } else { UpdateDeadline::Continue(1) })
+            });
+        }
+        StoreCore::adopt(env, info, store)
+    }
+
+    /// A core around an existing store: a new one, or one received from a transfer.
+    pub fn adopt(env: js::Env, info: Arc<Shareable<EngineInfo>>, store: Box<Store<Host>>) -> Rc<StoreCore> {
         let core = Rc::new_cyclic(|me| StoreCore {
             me: me.clone(),
-            id,
-            engine: engine.clone(),
+            id: store.data().id,
+            engine: info.value.engine.clone(),
+            engine_info: info,
             env,
             state: Cell::new(State::Live),
             store: UnsafeCell::new(Some(store)),
@@ -175,6 +218,7 @@ impl StoreCore {
             pending: Cell::new(ptr::null_mut()),
             accounted: Cell::new(0),
         });
+        core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
         core
     }
@@ -228,6 +272,10 @@ impl StoreCore {
     pub fn enter<R>(&self, fns: js::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
         let mut cx = self.cx()?;
         let saved = cx.data().entry;
+        if self.depth.get() == 0 {
+            // An interrupt stops the call running when it is made; it does not carry over.
+            cx.data().interrupt.store(false, Ordering::Relaxed);
+        }
         cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore };
         self.depth.set(self.depth.get() + 1);
         let result = f(cx);
@@ -362,6 +410,21 @@ impl StoreCore {
         self.views_seen_grow.get()
     }
 
+    /// `store.transfer()`: hand the wasm store over (this core then says `StoreMoved`). Views are
+    /// detached first: they must not outlive this thread's ownership of the memory.
+    pub fn take_for_transfer(&self) -> Res<Box<Store<Host>>> {
+        self.check()?;
+        if self.is_busy() {
+            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot transfer a store while it is running wasm (a call or a host function is on the stack)"));
+        }
+        self.detach_views();
+        // SAFETY: not busy, so no caller pointers or contexts are live.
+        let store = unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))?;
+        self.state.set(State::Moved);
+        self.account();
+        Ok(store)
+    }
+
     /// `store.dispose()`: free all wasm state now; every wrapper then throws `StoreClosed`.
     pub fn dispose(&self) -> Res<()> {
         if self.state.get() == State::Closed {
@@ -414,7 +477,7 @@ fn wasm_fail(e: wasmtime::Error) -> Fail {
 impl NativeStore {
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, engine: &NativeEngine) -> Self {
-        NativeStore { core: StoreCore::new(env.raw(), &engine.engine) }
+        NativeStore { core: StoreCore::new(env.raw(), engine.info.clone()) }
     }
 
     #[napi(getter, catch_unwind)]
@@ -424,7 +487,7 @@ impl NativeStore {
 
     #[napi(catch_unwind)]
     pub fn engine(&self) -> NativeEngine {
-        NativeEngine { engine: self.core.engine.clone() }
+        NativeEngine::from_info(self.core.engine_info.clone())
     }
 
     #[napi(catch_unwind)]

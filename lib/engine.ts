@@ -1,5 +1,5 @@
 import { native, type Native } from './native'
-import { wrapAs } from './wrap'
+import { isToken, token, wrapAs, type Shared } from './wrap'
 import { typeError } from './errors'
 import { deepFreeze } from './types'
 
@@ -76,12 +76,21 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
   return out
 }
 
-/** A frozen set of `EngineOptions`. */
+/** A frozen set of `EngineOptions`. Shareable: `share()` returns a token carrying the options. */
 export class Config {
   readonly options: Readonly<EngineOptions>
   constructor(options: EngineOptions = {}) {
     toNativeOptions(options) // validate early
     this.options = deepFreeze(structuredClone(options))
+  }
+
+  share(): Shared<'Config'> & { readonly options: Readonly<EngineOptions> } {
+    return Object.freeze({ ...token('Config', 'options'), options: this.options })
+  }
+
+  static fromShared(t: Shared<'Config'>): Config {
+    if (!isToken(t, 'Config') || !(t as { options?: unknown }).options) throw typeError('expected a shared Config token')
+    return new Config((t as unknown as { options: EngineOptions }).options)
   }
 }
 
@@ -116,10 +125,27 @@ export class Engine {
   incrementEpoch(): void {
     this._native.incrementEpoch()
   }
+
+  /** Whether epoch interruption is on (the default): interrupts and timeouts work. */
+  get epochInterruption(): boolean {
+    return this._native.epochInterruption
+  }
+
+  /** A token for `Engine.fromShared` in another worker (survives postMessage). */
+  share(): Shared<'Engine'> {
+    return token('Engine', this._native.share())
+  }
+
+  /** A handle to the same native engine as the one that made `t`. */
+  static fromShared(t: Shared<'Engine'>): Engine {
+    if (!isToken(t, 'Engine')) throw typeError('expected a shared Engine token ({ kind: "Engine", id })')
+    return Engine._wrap(native.NativeEngine.fromShared(t.id))
+  }
 }
 
-/** The engine given, or a TypeError. */
+/** The engine given (an Engine or a shared Engine token), or a TypeError. */
 export function checkEngine(e: unknown, what = 'engine'): Engine {
   if (e instanceof Engine) return e
-  throw typeError(`${what} must be an Engine`)
+  if (isToken(e, 'Engine')) return Engine.fromShared(e)
+  throw typeError(`${what} must be an Engine or a shared Engine token`)
 }

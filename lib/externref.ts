@@ -1,4 +1,5 @@
 import { ExternRefBase, checkStore, type Store } from './store'
+import { AFFINE } from './wrap'
 
 /**
  * An explicit externref. Any JS value can be passed where wasm expects an externref; an
@@ -6,6 +7,8 @@ import { ExternRefBase, checkStore, type Store } from './store'
  * the plain values again (identity preserved).
  */
 export class ExternRef extends ExternRefBase {
+  /** Marks the object as thread-affine: posting it throws a DataCloneError. */
+  readonly threadAffine: symbol = AFFINE
   constructor(store: Store, value: unknown) {
     checkStore(store)
     super(value)

@@ -73,35 +73,42 @@ function makeCallable(f: Func): ExportedFunction {
   const np = type.params.length
   const inConv = argsConv(f._store, type.params, convIn)
   const outConv = resultsConv(f._store, type.results, convOut)
+  // The comment inside each function below is what postMessage's DataCloneError prints.
   let call: (...args: unknown[]) => unknown
   if (inConv || outConv) {
     call = function (...args: unknown[]) {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (args.length !== np) arityError(type, args.length)
       const r = inv(fns, ...(inConv ? inConv(args) : args))
       return outConv ? outConv(r) : r
     }
   } else if (np === 0) {
     call = function () {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (arguments.length !== 0) arityError(type, arguments.length)
       return inv(fns)
     }
   } else if (np === 1) {
     call = function (a: unknown) {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (arguments.length !== 1) arityError(type, arguments.length)
       return inv(fns, a)
     }
   } else if (np === 2) {
     call = function (a: unknown, b: unknown) {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (arguments.length !== 2) arityError(type, arguments.length)
       return inv(fns, a, b)
     }
   } else if (np === 3) {
     call = function (a: unknown, b: unknown, c: unknown) {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (arguments.length !== 3) arityError(type, arguments.length)
       return inv(fns, a, b, c)
     }
   } else {
     call = function (...args: unknown[]) {
+      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
       if (args.length !== np) arityError(type, args.length)
       return inv(fns, ...args)
     }
@@ -151,16 +158,24 @@ export class Func {
   /** @internal */
   _callable?: ExportedFunction
 
-  constructor(store: Store, type: FuncType, fn: HostFunction) {
+  /**
+   * A JS host function of the given type. `name` (`{ module, name }`) is what `Store.receive`
+   * re-binds it by after a transfer; the default is `{ module: '', name: 'func<N>' }`.
+   */
+  constructor(store: Store, type: FuncType, fn: HostFunction, name: { module?: string; name?: string } = {}) {
     checkStore(store)
     const t = checkFuncType(type)
     if (typeof fn !== 'function') throw typeError('a host function must be a function')
-    return newHostFunc(store, t, fn, '', `func${store._fns.length}`)
+    if (!name || typeof name !== 'object') throw typeError('name must be an object { module, name }')
+    const module = name.module ?? ''
+    const fname = name.name ?? `func${store._fns.length}`
+    if (typeof module !== 'string' || typeof fname !== 'string') throw typeError('module and name must be strings')
+    return newHostFunc(store, t, fn, module, fname)
   }
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeFunc, type?: FuncType): Func {
-    const f = wrapAs(Func, { _native: n, _store: store })
+    const f = wrapAs(Func, { _native: n, _store: store }, true)
     if (type) f._type = type
     return f
   }

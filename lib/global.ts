@@ -37,7 +37,7 @@ export class Global {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeGlobal): Global {
-    const g = wrapAs(Global, { _native: n, _store: store })
+    const g = wrapAs(Global, { _native: n, _store: store }, true)
     return g
   }
 

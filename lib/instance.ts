@@ -1,5 +1,5 @@
 import type { Native } from './native'
-import { wrapAs } from './wrap'
+import { wrapAs, type Shared } from './wrap'
 import { native } from './native'
 import { LinkError, typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
@@ -67,9 +67,9 @@ export class Instance {
    * `{ module: { name: value } }`; a plain JS function takes its type from the import.
    * Throws `LinkError` for missing or mismatched imports, `Trap` if the start function traps.
    */
-  constructor(store: Store, module: Module, imports?: Imports) {
+  constructor(store: Store, module: Module | Shared<'Module'>, imports?: Imports) {
     checkStore(store)
-    checkModule(module)
+    module = checkModule(module)
     if (imports !== undefined && (imports === null || typeof imports !== 'object')) throw typeError('imports must be an object')
     const externs = module.imports.map((imp) => {
       const ns = imports?.[imp.module]
@@ -82,7 +82,7 @@ export class Instance {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeInstance): Instance {
-    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n) })
+    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n) }, true)
     return inst
   }
 

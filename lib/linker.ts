@@ -10,6 +10,7 @@ import { Global } from './global'
 import { Instance } from './instance'
 import { Module, checkModule } from './module'
 import { checkFuncType, type FuncType } from './types'
+import { AFFINE, type Shared } from './wrap'
 
 function checkName(v: unknown, what: string): string {
   if (typeof v !== 'string') throw typeError(`${what} must be a string`)
@@ -28,6 +29,8 @@ function nativeItem(item: unknown): unknown {
  * items defined with `define`/`defineInstance` belong to the store they were defined with.
  */
 export class Linker {
+  /** Marks the linker as thread-affine: it holds JS functions; build one per worker. */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
   readonly _native: Native.NativeLinker
   readonly engine: Engine
@@ -36,7 +39,7 @@ export class Linker {
   /** The store of the items defined with `define`/`defineInstance` (they belong to it). */
   #store?: Store
 
-  constructor(engine?: Engine) {
+  constructor(engine?: Engine | Shared<'Engine'>) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
     this._native = new native.NativeLinker(this.engine._native)
   }
@@ -79,9 +82,9 @@ export class Linker {
   }
 
   /** Instantiate `module` in `store`, resolving its imports from this linker. */
-  instantiate(store: Store, module: Module): Instance {
+  instantiate(store: Store, module: Module | Shared<'Module'>): Instance {
     checkStore(store)
-    checkModule(module)
+    module = checkModule(module)
     if (this.#store && this.#store !== store) {
       throw new StoreStateError('this linker holds items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
     }
@@ -90,9 +93,8 @@ export class Linker {
   }
 
   /** Resolve the imports once for many instantiations of `module`. */
-  instantiatePre(module: Module): InstancePre {
-    checkModule(module)
-    return new InstancePre(this, module)
+  instantiatePre(module: Module | Shared<'Module'>): InstancePre {
+    return new InstancePre(this, checkModule(module))
   }
 
   #useStore(store: Store): void {

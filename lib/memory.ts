@@ -21,7 +21,7 @@ export class Memory {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeMemory): Memory {
-    const m = wrapAs(Memory, { _native: n, _store: store })
+    const m = wrapAs(Memory, { _native: n, _store: store }, true)
     return m
   }
 

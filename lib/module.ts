@@ -1,5 +1,5 @@
 import { native, type Native } from './native'
-import { wrapAs } from './wrap'
+import { isToken, token, wrapAs, type Shared } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { typeError } from './errors'
 import { frozenJson, type ExportType, type ImportType } from './types'
@@ -25,7 +25,7 @@ export class Module {
   _exports?: readonly ExportType[]
 
   /** Compile wasm bytes, or WAT text given as a string. Throws `CompileError`. */
-  constructor(engine: Engine, bytes: BufferSource | string) {
+  constructor(engine: Engine | Shared<'Engine'>, bytes: BufferSource | string) {
     this._engine = checkEngine(engine)
     this._native = new native.NativeModule(this._engine._native, checkSource(bytes))
   }
@@ -37,7 +37,7 @@ export class Module {
   }
 
   /** Compile off the JS thread. */
-  static compile(engine: Engine, bytes: BufferSource | string): Promise<Module> {
+  static compile(engine: Engine | Shared<'Engine'>, bytes: BufferSource | string): Promise<Module> {
     try {
       const e = checkEngine(engine)
       const src = checkSource(bytes)
@@ -48,7 +48,7 @@ export class Module {
   }
 
   /** Whether `bytes` is a valid module for `engine`. */
-  static validate(engine: Engine, bytes: BufferSource | string): boolean {
+  static validate(engine: Engine | Shared<'Engine'>, bytes: BufferSource | string): boolean {
     return native.NativeModule.validate(checkEngine(engine)._native, checkSource(bytes))
   }
 
@@ -65,15 +65,34 @@ export class Module {
     return (this._exports ??= frozenJson(this._native.exportsJson()))
   }
 
+  /** A token for `Module.fromShared` in another worker: O(1), no copy, no recompilation. */
+  share(): Shared<'Module'> {
+    return token('Module', this._native.share())
+  }
+
+  /** A handle to the same compiled module as the one that made `t`. */
+  static fromShared(t: Shared<'Module'>): Module {
+    if (!isToken(t, 'Module')) throw typeError('expected a shared Module token ({ kind: "Module", id })')
+    const n = native.NativeModule.fromShared(t.id)
+    return Module._wrap(n, Engine._wrap(n.engine()))
+  }
+
+  /** The engine that compiled this module. */
+  get engine(): Engine {
+    return this._engine
+  }
+
   /** The compiled code, loadable with `Module.deserialize` by a compatible engine. */
   serialize(): Buffer {
     return this._native.serialize()
   }
 }
 
+/** The module given (a Module or a shared Module token), or a TypeError. */
 export function checkModule(m: unknown): Module {
   if (m instanceof Module) return m
-  throw typeError('module must be a Module')
+  if (isToken(m, 'Module')) return Module.fromShared(m)
+  throw typeError('module must be a Module or a shared Module token')
 }
 
 /** Compile WAT text to a wasm binary. Throws `CompileError`. */

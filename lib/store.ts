@@ -1,6 +1,9 @@
 import { native, type Native } from './native'
 import { Engine, checkEngine } from './engine'
-import { typeError } from './errors'
+import { LinkError, typeError } from './errors'
+import { InterruptHandle } from './interrupt'
+import { frozenJson, type ImportType, type FuncType } from './types'
+import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
 
 export interface StoreLimits { memorySize?: number; tableElements?: number; instances?: number; tables?: number; memories?: number }
 export interface StoreOptions<T> {
@@ -26,6 +29,8 @@ const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol
  * native holds a JS object and unreachable stores are garbage-collected, cycles included.
  */
 export class Store<T = unknown> {
+  /** Marks the store as thread-affine (see `transfer`): posting it throws a DataCloneError. */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
   readonly _native: Native.NativeStore
   /** @internal Host functions by slot; the same array for the store's whole life. */
@@ -36,21 +41,80 @@ export class Store<T = unknown> {
   readonly _freeExterns: number[] = []
   /** @internal Host functions of each linker already bound here (linker id → count). */
   readonly _linkerBound = new Map<number, number>()
-  #allocs = 0
+  /** @internal */
+  _allocs = 0
   readonly engine: Engine
   data: T
 
-  constructor(engine?: Engine, options: StoreOptions<T> = {}) {
+  constructor(engine?: Engine | Shared<'Engine'>, options: StoreOptions<T> = {}) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
     if (!options || typeof options !== 'object') throw typeError('store options must be an object')
     this._native = new native.NativeStore(this.engine._native)
     this.data = options.data as T
   }
 
+  /** A handle that stops this store's running wasm from any thread (`share()` it to a worker). */
+  interruptHandle(): InterruptHandle {
+    return InterruptHandle._wrap(native.storeInterruptHandle(this._native))
+  }
+
+  /**
+   * Detach this store from the current thread, to be received (once) by `Store.receive` in
+   * any worker — this one included. Afterwards every object of this store here throws
+   * `StoreStateError` (`ERR_STORE_MOVED`) and zero-copy memory views are detached.
+   *
+   * `objects` names objects of this store to re-create on the other side. JS values held by
+   * the store move by value when they are primitives: `store.data`, and externref payloads.
+   * An object payload cannot cross threads: `store.data` then arrives as `undefined` (pass
+   * `data` to `receive`), and an externref payload as a frozen `MovedExternRef` placeholder.
+   */
+  transfer(objects: Record<string, StoreObject> = {}): StoreTransfer {
+    if (!objects || typeof objects !== 'object') throw typeError('objects must be an object')
+    const names = Object.keys(objects)
+    const natives = names.map((n) => nativeOfObject(objects[n]))
+    const id = native.storeTransfer(this._native, natives)
+    const t: StoreTransfer = Object.freeze({
+      kind: 'StoreTransfer' as const,
+      id,
+      names: Object.freeze(names),
+      data: movable(this.data),
+      externs: Object.freeze(this._externs.map(movable)),
+      freeExterns: Object.freeze([...this._freeExterns]),
+    })
+    this._fns.length = 0
+    this._externs.length = 0
+    return t
+  }
+
+  /**
+   * Adopt a transferred store in this thread. `imports` gives this thread's JS host functions,
+   * by the module/name they were defined with (an Instance's imports, a Linker's `func`, or a
+   * `Func`'s `{ module, name }`). Missing ones, or a `Func` of another type, throw `LinkError`
+   * naming them, and the token stays receivable. A token can be received once.
+   */
+  static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown } = {}): { store: Store; objects: Record<string, StoreObject> } {
+    if (!isToken(t, 'StoreTransfer') || !Array.isArray((t as StoreTransfer).names)) throw typeError('expected a StoreTransfer token from store.transfer()')
+    if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
+    const wanted = frozenJson<ImportType[]>(native.transferHostFunctions(t.id))
+    const fns = bindHostFunctions(wanted, opts.imports ?? {})
+    const [nstore, ...nobjs] = native.storeReceive(t.id) as [Native.NativeStore, ...unknown[]]
+    const engine = Engine._wrap(nstore.engine())
+    const store = wrapAs(Store, {
+      _native: nstore, _fns: [] as HostFunction[], _externs: [...t.externs], _freeExterns: [...t.freeExterns],
+      _linkerBound: new Map(), _allocs: 0, engine, data: 'data' in opts ? opts.data : t.data,
+    }, true) as Store
+    fns.forEach(({ type, fn }) => store._fns.push(hostEntryOf(store, type, fn)))
+    const objects: Record<string, StoreObject> = {}
+    t.names.forEach((name, i) => {
+      objects[name] = wrapObject(store, nobjs[i]) as StoreObject
+    })
+    return { store, objects }
+  }
+
   /** Run wasmtime's garbage collector now (releases unreachable externrefs). */
   gc(): void {
     this._native.gc()
-    this.#reclaimExterns()
+    this._reclaimExterns()
   }
 
   /** Free all wasm state now. Every object of this store then throws `StoreStateError` (`ERR_STORE_CLOSED`). */
@@ -69,7 +133,7 @@ export class Store<T = unknown> {
   _externIn(v: unknown): number | null {
     if (v === null) return null
     if (v instanceof ExternRefBase) v = v.value
-    if (++this.#allocs % FREED_CHECK_INTERVAL === 0) this.#reclaimExterns()
+    if (++this._allocs % FREED_CHECK_INTERVAL === 0) this._reclaimExterns()
     const slot = this._freeExterns.pop() ?? this._externs.length
     this._externs[slot] = v
     return slot
@@ -80,12 +144,68 @@ export class Store<T = unknown> {
     return slot === null ? null : this._externs[slot]
   }
 
-  #reclaimExterns(): void {
+  /** @internal */
+  _reclaimExterns(): void {
     for (const slot of this._native.takeFreedExterns()) {
       this._externs[slot] = undefined
       this._freeExterns.push(slot)
     }
   }
+}
+
+/** Functions given to `Store.receive`, by module and name. */
+export type ReceiveImports = Record<string, Record<string, HostFunction | object>>
+
+/** A one-shot, structured-clonable token from `store.transfer()`. */
+export interface StoreTransfer extends Shared<'StoreTransfer'> {
+  readonly names: readonly string[]
+  readonly data: unknown
+  readonly externs: readonly unknown[]
+  readonly freeExterns: readonly number[]
+}
+
+/** Stands for an externref payload object that could not move with its store. */
+export const MovedExternRef = Object.freeze({ movedExternRef: true, description: 'an object externref payload left behind by store.transfer()' })
+
+const isPrimitive = (v: unknown) => v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')
+
+function movable(v: unknown): unknown {
+  if (isPrimitive(v)) return v
+  return v === undefined ? undefined : MovedExternRef
+}
+
+// Late-bound helpers from modules that import this one (set by index.ts; avoids an import cycle).
+export const hooks = {} as {
+  nativeOfObject: (o: unknown) => unknown
+  wrapObject: (store: Store, n: unknown) => unknown
+  hostEntry: (store: Store, type: FuncType, fn: HostFunction) => HostFunction
+  /** A receive import as a host function and its declared type (a wasm function has one). */
+  asHostFunction: (v: unknown) => { fn: HostFunction; type: FuncType | null } | null
+}
+const nativeOfObject = (o: unknown) => hooks.nativeOfObject(o)
+const wrapObject = (store: Store, n: unknown) => hooks.wrapObject(store, n)
+const hostEntryOf = (store: Store, type: FuncType, fn: HostFunction) => hooks.hostEntry(store, type, fn)
+
+const typeText = (t: FuncType) => `(${t.params.join(', ')}) -> (${t.results.join(', ')})`
+const sameType = (a: FuncType, b: FuncType) => typeText(a) === typeText(b)
+
+/** Match the parked store's host functions with the functions given, or throw naming the gaps. */
+function bindHostFunctions(wanted: readonly ImportType[], imports: ReceiveImports): { type: FuncType; fn: HostFunction }[] {
+  if (!imports || typeof imports !== 'object') throw typeError('imports must be an object')
+  const problems: string[] = []
+  const bound = wanted.map((w) => {
+    const type = (w.type as { type: FuncType }).type
+    const where = `"${w.module}"."${w.name}" ${typeText(type)}`
+    const given = hooks.asHostFunction(imports[w.module]?.[w.name])
+    if (!given) {
+      problems.push(`missing ${where}`)
+      return { type, fn: () => undefined }
+    }
+    if (given.type && !sameType(given.type, type)) problems.push(`mismatched ${where}: given ${typeText(given.type)}`)
+    return { type, fn: given.fn }
+  })
+  if (problems.length) throw new LinkError(`Store.receive: host functions to re-bind: ${problems.join('; ')}`)
+  return bound
 }
 
 if (disposeSymbol !== Symbol.dispose) {
@@ -96,6 +216,8 @@ if (disposeSymbol !== Symbol.dispose) {
 export class ExternRefBase {
   constructor(readonly value: unknown) {}
 }
+
+export type StoreObject = object
 
 export function checkStore(s: unknown): Store {
   if (s instanceof Store) return s

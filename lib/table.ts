@@ -26,7 +26,7 @@ export class Table {
 
   /** @internal */
   static _wrap(store: Store, n: Native.NativeTable): Table {
-    const t = wrapAs(Table, { _native: n, _store: store })
+    const t = wrapAs(Table, { _native: n, _store: store }, true)
     return t
   }
 
