@@ -4,12 +4,13 @@ import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { printTable } from './harness.mjs'
 import * as calls from './calls.mjs'
+import * as threads from './threads.mjs'
 
-const suites = { calls }
+const suites = { calls, threads }
 const rows = []
 for (const [name, suite] of Object.entries(suites)) {
   console.log(`running ${name}…`)
-  rows.push(...suite.run())
+  rows.push(...(await suite.run()))
 }
 printTable(rows)
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }
