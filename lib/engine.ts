@@ -111,13 +111,12 @@ export class Engine {
 
   /** The process-wide default engine (wasmtime's default configuration). */
   static get default(): Engine {
-    if (!defaultEngine) defaultEngine = Engine._wrap(native.NativeEngine.default())
-    return defaultEngine
+    return (defaultEngine ??= wrapAs(Engine, { _native: native.NativeEngine.default() }))
   }
 
-  /** @internal */
+  /** @internal A wrapper for a native engine; the default engine keeps its one wrapper. */
   static _wrap(n: Native.NativeEngine): Engine {
-    if (defaultEngine && defaultEngine._native.same(n)) return defaultEngine
+    if (Engine.default._native.same(n)) return Engine.default
     return wrapAs(Engine, { _native: n })
   }
 

@@ -77,38 +77,38 @@ function makeCallable(f: Func): ExportedFunction {
   let call: (...args: unknown[]) => unknown
   if (inConv || outConv) {
     call = function (...args: unknown[]) {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (args.length !== np) arityError(type, args.length)
       const r = inv(fns, ...(inConv ? inConv(args) : args))
       return outConv ? outConv(r) : r
     }
   } else if (np === 0) {
     call = function () {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 0) arityError(type, arguments.length)
       return inv(fns)
     }
   } else if (np === 1) {
     call = function (a: unknown) {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 1) arityError(type, arguments.length)
       return inv(fns, a)
     }
   } else if (np === 2) {
     call = function (a: unknown, b: unknown) {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 2) arityError(type, arguments.length)
       return inv(fns, a, b)
     }
   } else if (np === 3) {
     call = function (a: unknown, b: unknown, c: unknown) {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 3) arityError(type, arguments.length)
       return inv(fns, a, b, c)
     }
   } else {
     call = function (...args: unknown[]) {
-      /* wasmtime-node: a wasm function belongs to its store's thread: use store.transfer() to move the store */
+      /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (args.length !== np) arityError(type, args.length)
       return inv(fns, ...args)
     }

@@ -77,7 +77,7 @@ export class Store<T = unknown> {
       kind: 'StoreTransfer' as const,
       id,
       names: Object.freeze(names),
-      data: movable(this.data),
+      data: isPrimitive(this.data) ? this.data : undefined,
       externs: Object.freeze(this._externs.map(movable)),
       freeExterns: Object.freeze([...this._freeExterns]),
     })
@@ -100,7 +100,7 @@ export class Store<T = unknown> {
     const [nstore, ...nobjs] = native.storeReceive(t.id) as [Native.NativeStore, ...unknown[]]
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
-      _native: nstore, _fns: [] as HostFunction[], _externs: [...t.externs], _freeExterns: [...t.freeExterns],
+      _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, engine, data: 'data' in opts ? opts.data : t.data,
     }, true) as Store
     fns.forEach(({ type, fn }) => store._fns.push(hostEntryOf(store, type, fn)))
@@ -167,11 +167,16 @@ export interface StoreTransfer extends Shared<'StoreTransfer'> {
 /** Stands for an externref payload object that could not move with its store. */
 export const MovedExternRef = Object.freeze({ movedExternRef: true, description: 'an object externref payload left behind by store.transfer()' })
 
-const isPrimitive = (v: unknown) => v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')
+const isPrimitive = (v: unknown) => v === null || v === undefined || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')
 
+/** An externref payload as it can cross threads: primitives by value, objects as the placeholder. */
 function movable(v: unknown): unknown {
-  if (isPrimitive(v)) return v
-  return v === undefined ? undefined : MovedExternRef
+  return isPrimitive(v) ? v : MovedExternRef
+}
+
+/** The placeholder arrives as a structured-clone copy: make it this thread's `MovedExternRef`. */
+function unplaceholder(v: unknown): unknown {
+  return v && typeof v === 'object' && (v as { movedExternRef?: unknown }).movedExternRef === true ? MovedExternRef : v
 }
 
 // Late-bound helpers from modules that import this one (set by index.ts; avoids an import cycle).
