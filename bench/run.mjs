@@ -5,8 +5,9 @@ import os from 'node:os'
 import { printTable } from './harness.mjs'
 import * as calls from './calls.mjs'
 import * as threads from './threads.mjs'
+import * as epoch from './epoch.mjs'
 
-const suites = { calls, threads }
+const suites = { calls, epoch, threads }
 const rows = []
 for (const [name, suite] of Object.entries(suites)) {
   console.log(`running ${name}…`)

@@ -1,0 +1,26 @@
+// The cost of epoch interruption (on by default) on a tight integer loop, single-threaded.
+import { createRequire } from 'node:module'
+import { bestOf } from './harness.mjs'
+
+const require = createRequire(import.meta.url)
+const wt = require('../dist/index.js')
+
+const WAT = `(module (func (export "work") (param $n i32) (result i32) (local $x i32)
+  (block $d (loop $l (br_if $d (i32.eqz (local.get $n)))
+    (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
+    (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))
+  (local.get $x)))`
+
+export function run() {
+  const bytes = wt.wat2wasm(WAT)
+  const work = (engine) => new wt.Instance(new wt.Store(engine), new wt.Module(engine, bytes)).exports.work
+  const N = 5_000_000
+  const loop = (f) => bestOf(() => f(N), N, 5)
+  const withEpoch = loop(work(wt.Engine.default))
+  const without = loop(work(new wt.Engine({ epochInterruption: false })))
+  const v8 = loop(new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.work)
+  return [
+    { name: 'tight loop, default engine (epoch interruption on)', unit: 'ns/iter', ours: withEpoch, peer: v8, peerName: 'V8 WebAssembly' },
+    { name: 'tight loop, epochInterruption: false', unit: 'ns/iter', ours: without, peer: v8, peerName: 'V8 WebAssembly' },
+  ]
+}
