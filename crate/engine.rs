@@ -115,12 +115,13 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
 pub struct EngineInfo {
     pub engine: Engine,
     pub epoch_interruption: bool,
+    pub ticker: crate::control::Ticker,
 }
 
 fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
     let config = build_config(o)?;
     let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
-    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true) }))
+    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default() }))
 }
 
 /// The process-wide default engine: one native engine shared by every worker thread.

@@ -14,7 +14,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 use smallvec::SmallVec;
-use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, ValRaw, ValType};
+use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, Val, ValRaw, ValType};
 
 use crate::error::{self, Fail, HostException, Res};
 use crate::js::{self, HandleScope};
@@ -61,10 +61,13 @@ fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
 
 fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
     let entry = caller.data().entry;
+    let slot = slot_of(key, caller.data())?;
     if entry.core.is_null() {
+        if !entry.tsfn.is_null() {
+            return crate::async_call::host_call_remote(entry.tsfn, slot, params, results, caller, raw);
+        }
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }
-    let slot = slot_of(key, caller.data())?;
     // SAFETY: `entry` was set by `StoreCore::enter` on this thread for the call now on the stack,
     // whose frame keeps an `Rc` to the core alive.
     let core = unsafe { &*entry.core };
@@ -87,7 +90,7 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
 }
 
 /// The JS value that a `Fail` stands for, as an exception object (not thrown).
-unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
+pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
     unsafe {
         match fail {
             Fail::Pending => js::take_exception(env),
@@ -113,24 +116,49 @@ unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32,
         }
         let ret = js::call_function(env, f, &argv)?;
         let mut cx = core.cx()?;
+        // Convert all before writing any: `raw` still holds the params until then.
+        let out = results_raw(env, ret, results, &mut cx)?;
+        for (slot, v) in raw.iter_mut().zip(out) {
+            *slot = MaybeUninit::new(v);
+        }
+        Ok(())
+    }
+}
+
+/// A host function's return value as raw results: one value, or an array of them.
+pub unsafe fn results_raw(env: js::Env, ret: js::Value, results: &[ValType], cx: &mut StoreContextMut<'_, Host>) -> Res<SmallVec<[ValRaw; 4]>> {
+    unsafe {
         match results.len() {
-            0 => {}
-            1 => raw[0] = MaybeUninit::new(values::to_raw(env, ret, &results[0], &mut cx)?),
+            0 => Ok(SmallVec::new()),
+            1 => Ok(SmallVec::from_elem(values::to_raw(env, ret, &results[0], cx)?, 1)),
             n => {
                 if js::array_length(env, ret)? != Some(n as u32) {
                     return Err(Fail::type_error(format!("a host function with {n} results must return an array of {n} values")));
                 }
-                // Convert all before writing any: `raw` still holds the params until then.
-                let mut out: SmallVec<[ValRaw; 4]> = SmallVec::with_capacity(n);
+                let mut out = SmallVec::with_capacity(n);
                 for (i, ty) in results.iter().enumerate() {
-                    out.push(values::to_raw(env, js::get_element(env, ret, i as u32)?, ty, &mut cx)?);
+                    out.push(values::to_raw(env, js::get_element(env, ret, i as u32)?, ty, cx)?);
                 }
-                for (slot, v) in raw.iter_mut().zip(out) {
-                    *slot = MaybeUninit::new(v);
-                }
+                Ok(out)
             }
         }
-        Ok(())
+    }
+}
+
+/// Results as the JS value of a call: one → the value, none → undefined, several → an array.
+pub unsafe fn vals_value(env: js::Env, vals: &[Val], core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    unsafe {
+        match vals.len() {
+            0 => Ok(js::undefined(env)),
+            1 => values::from_val(env, &vals[0], core, cx),
+            n => {
+                let arr = js::array(env, n)?;
+                for (i, v) in vals.iter().enumerate() {
+                    js::set_element(env, arr, i as u32, values::from_val(env, v, core, cx)?)?;
+                }
+                Ok(arr)
+            }
+        }
     }
 }
 
@@ -293,6 +321,29 @@ impl NativeFunc {
             }
             Ok(Unknown::from_raw_unchecked(env.raw(), f))
         }
+    }
+
+    /// Start a call on another thread: `args` is an array; returns a Promise (see async_call.rs).
+    #[napi(catch_unwind)]
+    pub fn call_async<'a>(&self, env: &'a Env, fns: Unknown, args: Unknown) -> napi::Result<Unknown<'a>> {
+        let raw = env.raw();
+        // SAFETY: `args` is a live handle of this callback.
+        let len = unsafe { js::array_length(raw, args.raw())? }.ok_or_else(|| Fail::type_error("arguments must be an array"))?;
+        if len as usize != self.params.len() {
+            return Err(Fail::arg_count(format!("expected {} argument(s), got {len}", self.params.len())).into());
+        }
+        let params = {
+            let mut cx = self.core.cx()?;
+            let mut out = Vec::with_capacity(self.params.len());
+            for (i, ty) in self.params.iter().enumerate() {
+                // SAFETY: element handles of this callback.
+                out.push(unsafe { values::to_val(raw, js::get_element(raw, args.raw(), i as u32)?, ty, &mut cx)? });
+            }
+            out
+        };
+        let promise = crate::async_call::call_async(env, &self.core, self.func, params, self.results.clone(), fns.raw())?;
+        // SAFETY: created in this callback's scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(raw, promise) })
     }
 
     #[napi(catch_unwind)]

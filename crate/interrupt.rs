@@ -1,6 +1,7 @@
 //! `InterruptHandle`: stops a store's running wasm from any thread (built on epoch interruption).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use napi_derive::napi;
 
@@ -41,4 +42,40 @@ pub fn store_interrupt_handle(store: &NativeStore) -> napi::Result<NativeInterru
     let mut cx = core.cx()?;
     let target = InterruptTarget::of(cx.data_mut(), &core.engine);
     Ok(NativeInterruptHandle { target })
+}
+
+/// The interrupt targets of the live stores of each thread (by `worker_threads.threadId`), so
+/// that terminating a worker can stop wasm that would otherwise keep it from ever exiting.
+type ThreadStores = HashMap<u32, HashMap<u64, Weak<Shareable<InterruptTarget>>>>;
+
+static THREAD_STORES: LazyLock<Mutex<ThreadStores>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn thread_stores() -> std::sync::MutexGuard<'static, ThreadStores> {
+    THREAD_STORES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Record that store `id` now lives in thread `thread`.
+pub fn register(thread: u32, id: u64, target: &Arc<Shareable<InterruptTarget>>) {
+    thread_stores().entry(thread).or_default().insert(id, Arc::downgrade(target));
+}
+
+pub fn unregister(thread: u32, id: u64) {
+    let mut all = thread_stores();
+    if let Some(stores) = all.get_mut(&thread) {
+        stores.remove(&id);
+        if stores.is_empty() {
+            all.remove(&thread);
+        }
+    }
+}
+
+/// Interrupt every store of thread `thread` (called by `lib/` when a worker is terminated).
+/// Returns how many stores were signalled.
+#[napi(catch_unwind)]
+pub fn interrupt_thread(thread: u32) -> u32 {
+    let targets: Vec<_> = thread_stores().get(&thread).map(|s| s.values().filter_map(Weak::upgrade).collect()).unwrap_or_default();
+    for t in &targets {
+        t.value.interrupt();
+    }
+    targets.len() as u32
 }

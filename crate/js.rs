@@ -16,6 +16,16 @@ thread_local! {
     /// env per thread (main thread or worker), so a thread-local is exactly per-env here.
     static JS_ENV: Cell<Env> = const { Cell::new(ptr::null_mut()) };
     static ERROR_FACTORY: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+    /// `worker_threads.threadId` of this thread (0 for the main thread).
+    static THREAD_ID: Cell<u32> = const { Cell::new(0) };
+}
+
+pub fn set_thread_id(id: u32) {
+    THREAD_ID.with(|t| t.set(id));
+}
+
+pub fn thread_id() -> u32 {
+    THREAD_ID.with(|t| t.get())
 }
 
 pub fn set_thread_env(env: Env, factory: sys::napi_ref) {

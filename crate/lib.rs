@@ -1,6 +1,8 @@
 //! wasmtime-node: the N-API layer. One file per wasmtime concept; `lib/` (TypeScript) builds the
 //! public API on top of these `Native*` classes.
 
+mod async_call;
+mod control;
 mod engine;
 mod error;
 mod func;
@@ -24,7 +26,8 @@ use napi_derive::napi;
 /// Called once per thread by `lib/` before anything else: registers the error factory that
 /// turns native failures into the public error classes.
 #[napi(catch_unwind)]
-pub fn init(env: Env, make_error: Function<'_, (), ()>) -> napi::Result<()> {
+pub fn init(env: Env, make_error: Function<'_, (), ()>, thread_id: u32) -> napi::Result<()> {
+    js::set_thread_id(thread_id);
     // SAFETY: `make_error` is a live handle; a strong reference keeps the factory for this env's
     // lifetime (it is module-level state in lib/, so this creates no cycle).
     let r = unsafe { js::new_reference(env.raw(), make_error.raw(), 1) }?;

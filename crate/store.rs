@@ -18,17 +18,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::sys;
-use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut, UpdateDeadline};
+use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use wasmtime::RootScope;
 
+use crate::control::{self, Control};
 use crate::engine::{EngineInfo, NativeEngine};
 use crate::share::Shareable;
 use crate::error::{Fail, HostException, Res};
 use crate::func::{HostKey, NativeFunc, host_func};
 use crate::global::NativeGlobal;
+use crate::interrupt;
 use crate::instance::{NativeInstance, extern_of};
 use crate::js;
 use crate::memory::{NativeMemory, index_arg};
@@ -51,15 +53,19 @@ pub struct EntryCtx {
     /// The JS store's host-function table (an array), valid in the entry's handle scope.
     pub fns: js::Value,
     pub core: *const StoreCore,
+    /// Set instead of the above while `callAsync` runs the wasm on another thread: host calls
+    /// are sent to the JS thread through this thread-safe function (see async_call.rs).
+    pub tsfn: sys::napi_threadsafe_function,
 }
 
-// SAFETY: an `EntryCtx` is non-null only while a call made on the JS thread that owns `core` is
-// on the stack; the entry point resets it before returning, so a `Host` that moves to another
-// thread (store transfer) never carries a live pointer, and nothing dereferences a stale one.
+// SAFETY: `env`/`fns`/`core` are non-null only while a call made on the JS thread that owns
+// `core` is on the stack; the entry point resets them before returning, so a `Host` that moves to
+// another thread never carries a live pointer, and nothing dereferences a stale one. `tsfn` is a
+// thread-safe function handle, which N-API allows to be called from any thread.
 unsafe impl Send for EntryCtx {}
 
 impl EntryCtx {
-    const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null() };
+    pub const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut() };
 }
 
 /// The name and type under which a host function was defined: what `Store.receive` re-binds.
@@ -86,6 +92,8 @@ pub struct Host {
     pub interrupt: Arc<AtomicBool>,
     /// The shareable target of this store's interrupt handles, made on first request.
     pub interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
+    /// Execution limits and the current call's deadline (see control.rs).
+    pub control: Control,
 }
 
 /// What an `InterruptHandle` acts on: a store's flag and its engine's epoch.
@@ -117,22 +125,6 @@ impl Host {
     }
 }
 
-impl ResourceLimiter for Host {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if current == 0 {
-            self.memory_count += 1;
-        } else {
-            self.grow_count += 1;
-        }
-        self.memory_bytes += desired.saturating_sub(current) as u64;
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(true)
-    }
-}
-
 /// The counters of `Host` that the JS side follows.
 #[derive(Clone, Copy)]
 struct HostStats {
@@ -157,6 +149,8 @@ pub enum State {
 pub struct StoreCore {
     me: Weak<StoreCore>,
     pub id: u64,
+    /// `worker_threads.threadId` of the thread this core lives in.
+    thread: u32,
     pub engine: Engine,
     pub engine_info: Arc<Shareable<EngineInfo>>,
     env: js::Env,
@@ -165,6 +159,8 @@ pub struct StoreCore {
     callers: UnsafeCell<Vec<*mut Caller<'static, Host>>>,
     /// Entries into wasm currently on the stack.
     depth: Cell<u32>,
+    /// A `callAsync` holds the store (on another thread).
+    async_active: Cell<bool>,
     /// Weak references to live zero-copy `ArrayBuffer`s over this store's memories.
     views: RefCell<Vec<sys::napi_ref>>,
     views_seen_grow: Cell<u64>,
@@ -187,25 +183,27 @@ impl StoreCore {
             grow_count: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
             interrupt_target: None,
+            control: Control::default(),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
         store.limiter(|h| h as &mut dyn ResourceLimiter);
         if info.value.epoch_interruption {
-            // Every epoch tick (from an interrupt, or a deadline ticker) makes running code check
-            // the flag; without one, the next tick is simply waited for again.
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(|cx| {
-                Ok(if cx.data().interrupt.swap(false, Ordering::SeqCst) { UpdateDeadline::Interrupt } else { UpdateDeadline::Continue(1) })
-            });
+            control::watch_epochs(&mut store);
         }
         StoreCore::adopt(env, info, store)
     }
 
     /// A core around an existing store: a new one, or one received from a transfer.
-    pub fn adopt(env: js::Env, info: Arc<Shareable<EngineInfo>>, store: Box<Store<Host>>) -> Rc<StoreCore> {
+    pub fn adopt(env: js::Env, info: Arc<Shareable<EngineInfo>>, mut store: Box<Store<Host>>) -> Rc<StoreCore> {
+        let thread = js::thread_id();
+        if info.value.epoch_interruption {
+            let target = InterruptTarget::of(store.data_mut(), &info.value.engine);
+            interrupt::register(thread, store.data().id, &target);
+        }
         let core = Rc::new_cyclic(|me| StoreCore {
             me: me.clone(),
             id: store.data().id,
+            thread,
             engine: info.value.engine.clone(),
             engine_info: info,
             env,
@@ -213,6 +211,7 @@ impl StoreCore {
             store: UnsafeCell::new(Some(store)),
             callers: UnsafeCell::new(Vec::new()),
             depth: Cell::new(0),
+            async_active: Cell::new(false),
             views: RefCell::new(Vec::new()),
             views_seen_grow: Cell::new(0),
             pending: Cell::new(ptr::null_mut()),
@@ -241,7 +240,28 @@ impl StoreCore {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.depth.get() > 0
+        self.depth.get() > 0 || self.async_active.get()
+    }
+
+    /// Hand the store to a `callAsync` (another thread) until `end_async` gives it back.
+    /// Views are detached: the memory will change under them, and may move if it grows.
+    pub fn begin_async(&self) -> Res<Box<Store<Host>>> {
+        self.check()?;
+        if self.is_busy() {
+            return Err(Fail::store_state("ERR_STORE_BUSY", "this store is running wasm"));
+        }
+        self.detach_views();
+        // SAFETY: not busy, so no caller pointers or contexts are live.
+        let store = unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))?;
+        self.async_active.set(true);
+        Ok(store)
+    }
+
+    pub fn end_async(&self, store: Box<Store<Host>>) {
+        // SAFETY: JS-thread state; the async call has finished with the store.
+        unsafe { *self.store.get() = Some(store) };
+        self.async_active.set(false);
+        self.after_wasm();
     }
 
     /// The context to operate on: the innermost active `Caller` while wasm is calling the host,
@@ -270,13 +290,21 @@ impl StoreCore {
     /// maps wasmtime errors with `wasm_error`, so a host function's exception comes out as the
     /// very JS object it threw.
     pub fn enter<R>(&self, fns: js::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
+        if self.async_active.get() {
+            // Its wasm frames live on another thread's stack: calling in here would break
+            // wasmtime's stack-limit and activation bookkeeping.
+            return Err(Fail::store_state("ERR_STORE_BUSY", "this store's callAsync is running: wasm cannot be called until it finishes (memory, globals and tables are usable from its host functions)"));
+        }
         let mut cx = self.cx()?;
         let saved = cx.data().entry;
-        if self.depth.get() == 0 {
+        let _deadline = if self.depth.get() == 0 {
             // An interrupt stops the call running when it is made; it does not carry over.
             cx.data().interrupt.store(false, Ordering::Relaxed);
-        }
-        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore };
+            control::begin_call(&mut cx, &self.engine_info)
+        } else {
+            None
+        };
+        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, tsfn: ptr::null_mut() };
         self.depth.set(self.depth.get() + 1);
         let result = f(cx);
         self.depth.set(self.depth.get() - 1);
@@ -421,6 +449,7 @@ impl StoreCore {
         // SAFETY: not busy, so no caller pointers or contexts are live.
         let store = unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))?;
         self.state.set(State::Moved);
+        interrupt::unregister(self.thread, self.id);
         self.account();
         Ok(store)
     }
@@ -435,6 +464,7 @@ impl StoreCore {
         }
         self.detach_views();
         self.state.set(State::Closed);
+        interrupt::unregister(self.thread, self.id);
         // SAFETY: not busy, so no caller pointers or contexts are live.
         unsafe { *self.store.get() = None };
         self.account();
@@ -457,6 +487,9 @@ impl Drop for StoreCore {
         if !p.is_null() {
             // SAFETY: strong ref of this env, deleted once.
             unsafe { sys::napi_delete_reference(self.env, p) };
+        }
+        if self.state.get() == State::Live {
+            interrupt::unregister(self.thread, self.id);
         }
         self.state.set(State::Closed);
         self.account();

@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads'
 import { native } from './native'
 
 /** One frame of a trap's wasm backtrace, innermost first. */
@@ -107,4 +108,4 @@ function makeError(kind: string, code: string, message: string, trapCode?: strin
   }
 }
 
-native.init(makeError as unknown as () => void)
+native.init(makeError as unknown as () => void, threadId)

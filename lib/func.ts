@@ -2,7 +2,7 @@ import type { Native } from './native'
 import { wrapAs } from './wrap'
 import { native } from './native'
 import { typeError } from './errors'
-import { Store, checkStore, type HostFunction } from './store'
+import { Store, checkStore, type CallOptions, type HostFunction } from './store'
 import { checkFuncType, frozenJson, isRef, type FuncType, type ValType } from './types'
 
 /** A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. */
@@ -118,10 +118,56 @@ function makeCallable(f: Func): ExportedFunction {
     type: { value: type, enumerable: true },
     func: { value: f, enumerable: true },
     callAsync: {
-      value: (...args: unknown[]) => new Promise((resolve) => resolve(call(...args))),
+      value: (...args: unknown[]) => callAsync(f, args, inConv, outConv),
     },
   })
   return callable
+}
+
+const noop = () => {}
+
+function isCallOptions(v: unknown): v is CallOptions {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false
+  const keys = Object.keys(v)
+  return keys.length > 0 && keys.every((k) => k === 'signal' || k === 'timeoutMs' || k === 'fuel')
+}
+
+/**
+ * Run `f` on another thread; calls on one store run one after the other, in order. The store is
+ * busy meanwhile (sync use throws `ERR_STORE_BUSY`); host functions run on this thread and may
+ * return Promises.
+ */
+function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[]) | null, outConv: Conv | null): Promise<unknown> {
+  const type = f.type
+  const np = type.params.length
+  const opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
+  if (args.length !== np) return Promise.reject(typeError(`expected ${np} argument(s), got ${args.length}`, 'ERR_INVALID_ARG_COUNT'))
+  const store = f._store
+  const run = () => runAsync(f, inConv ? inConv(args) : args, opts).then((r) => (outConv ? outConv(r) : r))
+  const result = store._asyncTail.then(run, run)
+  store._asyncTail = result.then(noop, noop)
+  return result
+}
+
+async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+  const store = f._store
+  const signal = opts?.signal
+  if (signal?.aborted) throw signal.reason
+  if (opts?.fuel !== undefined) store.setFuel(opts.fuel)
+  if (opts?.timeoutMs !== undefined) store._setNextTimeout(opts.timeoutMs)
+  let onAbort: (() => void) | undefined
+  if (signal) {
+    const handle = store.interruptHandle()
+    onAbort = () => handle.interrupt()
+    signal.addEventListener('abort', onAbort, { once: true })
+  }
+  try {
+    return await f._native.callAsync(store._fns, args)
+  } catch (e) {
+    throw signal?.aborted ? signal.reason : e
+  } finally {
+    if (onAbort) signal!.removeEventListener('abort', onAbort)
+  }
 }
 
 /** The host function table entry for a JS function of this type (converting references). */

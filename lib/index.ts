@@ -1,7 +1,7 @@
 // wasmtime-node: the wasmtime WebAssembly engine for Node.js.
 export { Config, Engine, type EngineOptions, type PoolingOptions, type WasmFeature } from './engine'
 export { Module, wat2wasm, type BufferSource } from './module'
-export { Store, type StoreOptions, type StoreLimits, type HostFunction } from './store'
+export { Store, type StoreOptions, type StoreLimits, type HostFunction, type CallOptions } from './store'
 export { Func, type ExportedFunction } from './func'
 export { Memory } from './memory'
 export { Table } from './table'
@@ -23,6 +23,7 @@ export type { Shared } from './wrap'
 
 // Wire the store's late-bound helpers (see store.ts `hooks`).
 import { hooks } from './store'
+import { interruptOnTerminate } from './interrupt'
 import { Func as FuncClass, hostEntry } from './func'
 import { Instance as InstanceClass, wrapExtern } from './instance'
 import { Memory as MemoryClass } from './memory'
@@ -32,6 +33,7 @@ import { native } from './native'
 import { typeError as makeTypeError } from './errors'
 
 hooks.hostEntry = hostEntry
+interruptOnTerminate()
 hooks.nativeOfObject = (o) => {
   if (o instanceof InstanceClass || o instanceof FuncClass || o instanceof MemoryClass || o instanceof TableClass || o instanceof GlobalClass) return o._native
   const f = typeof o === 'function' ? (o as { func?: unknown }).func : undefined

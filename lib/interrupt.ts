@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads'
 import { native, type Native } from './native'
 import { typeError } from './errors'
 import { isToken, token, wrapAs, type Shared } from './wrap'
@@ -33,3 +34,22 @@ export class InterruptHandle {
     return InterruptHandle._wrap(native.NativeInterruptHandle.fromShared(t.id))
   }
 }
+
+/**
+ * `worker.terminate()` cannot stop native code: a worker stuck in a wasm loop would never exit.
+ * So terminating a worker first interrupts every store living in it (each running call traps
+ * with `interrupt`, and V8's termination then proceeds). Installed in every thread that loads
+ * this package, for the workers that thread starts.
+ */
+export function interruptOnTerminate(): void {
+  const proto = Worker.prototype as Worker & { [PATCHED]?: true }
+  if (proto[PATCHED]) return
+  const terminate = proto.terminate
+  Object.defineProperty(proto, PATCHED, { value: true })
+  proto.terminate = function (this: Worker, ...args: unknown[]) {
+    if (this.threadId >= 0) native.interruptThread(this.threadId)
+    return (terminate as (...a: unknown[]) => Promise<number>).apply(this, args)
+  } as Worker['terminate']
+}
+
+const PATCHED = Symbol.for('wasmtime-node.interruptOnTerminate')

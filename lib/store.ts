@@ -5,10 +5,36 @@ import { InterruptHandle } from './interrupt'
 import { frozenJson, type ImportType, type FuncType } from './types'
 import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
 
-export interface StoreLimits { memorySize?: number; tableElements?: number; instances?: number; tables?: number; memories?: number }
+/** Caps on what the guest may allocate. A guest `memory.grow`/`table.grow` past them returns -1. */
+export interface StoreLimits {
+  /** Maximum bytes of any one linear memory. */
+  memorySize?: number
+  /** Maximum elements of any one table. */
+  tableElements?: number
+  /** Maximum instances, tables and memories in the store. */
+  instances?: number
+  tables?: number
+  memories?: number
+}
+
 export interface StoreOptions<T> {
   /** Arbitrary user data, available as `store.data`. */
   data?: T
+  /** Initial fuel (the engine needs `consumeFuel: true`). */
+  fuel?: number | bigint
+  limits?: StoreLimits
+  /** Wall-clock limit of every call into wasm, in ms (traps with `interrupt`). */
+  timeoutMs?: number
+}
+
+/** Options of one call (`callAsync(...args, options)`). */
+export interface CallOptions {
+  /** Abort the call: it traps with `interrupt`, and the promise rejects with the signal's reason. */
+  signal?: AbortSignal
+  /** Wall-clock limit of this call, in ms (traps with `interrupt`). */
+  timeoutMs?: number
+  /** Set the store's fuel to this before the call. */
+  fuel?: number | bigint
 }
 
 /** A JS function the store calls from wasm (after conversions: see func.ts). */
@@ -43,6 +69,8 @@ export class Store<T = unknown> {
   readonly _linkerBound = new Map<number, number>()
   /** @internal */
   _allocs = 0
+  /** @internal The last queued `callAsync` (they run one after the other). */
+  _asyncTail: Promise<unknown> = Promise.resolve()
   readonly engine: Engine
   data: T
 
@@ -51,6 +79,49 @@ export class Store<T = unknown> {
     if (!options || typeof options !== 'object') throw typeError('store options must be an object')
     this._native = new native.NativeStore(this.engine._native)
     this.data = options.data as T
+    if (options.fuel !== undefined) this.setFuel(options.fuel)
+    if (options.limits !== undefined) this.setLimits(options.limits)
+    if (options.timeoutMs !== undefined) this.setTimeout(options.timeoutMs)
+  }
+
+  /** Set the fuel left (the engine needs `consumeFuel: true`); running out traps with `out_of_fuel`. */
+  setFuel(fuel: number | bigint): void {
+    if (typeof fuel !== 'number' && typeof fuel !== 'bigint') throw typeError('fuel must be a number or a BigInt')
+    native.storeSetFuel(this._native, fuel)
+  }
+
+  /** The fuel left: a number, or a BigInt above 2^53. */
+  getFuel(): number | bigint {
+    const s = native.storeGetFuel(this._native)
+    const n = Number(s)
+    return Number.isSafeInteger(n) ? n : BigInt(s)
+  }
+
+  /** Limit every call into wasm to `ms` of wall-clock time (`null`: no limit). */
+  setTimeout(ms: number | null): void {
+    if (ms !== null && typeof ms !== 'number') throw typeError('timeoutMs must be a number or null')
+    native.storeSetTimeout(this._native, ms, false)
+  }
+
+  /** @internal A timeout for the next call only. */
+  _setNextTimeout(ms: number): void {
+    if (typeof ms !== 'number') throw typeError('timeoutMs must be a number')
+    native.storeSetTimeout(this._native, ms, true)
+  }
+
+  /** Trap the running wasm after `ticks` more epoch increments (`engine.incrementEpoch()`). */
+  setEpochDeadline(ticks: number): void {
+    if (typeof ticks !== 'number') throw typeError('ticks must be a number')
+    native.storeSetEpochDeadline(this._native, ticks)
+  }
+
+  /** Replace the store's limits. */
+  setLimits(limits: StoreLimits): void {
+    if (!limits || typeof limits !== 'object') throw typeError('limits must be an object')
+    for (const [k, v] of Object.entries(limits)) {
+      if (v !== undefined && typeof v !== 'number') throw typeError(`limits.${k} must be a number`)
+    }
+    native.storeSetLimits(this._native, limits)
   }
 
   /** A handle that stops this store's running wasm from any thread (`share()` it to a worker). */
@@ -101,7 +172,7 @@ export class Store<T = unknown> {
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
-      _linkerBound: new Map(), _allocs: 0, engine, data: 'data' in opts ? opts.data : t.data,
+      _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,
     }, true) as Store
     fns.forEach(({ type, fn }) => store._fns.push(hostEntryOf(store, type, fn)))
     const objects: Record<string, StoreObject> = {}

@@ -1,0 +1,322 @@
+//! `callAsync`: the wasm runs on a thread of its own while the JS thread stays free. Host
+//! functions still run on the JS thread: the wasm thread sends each host call through a
+//! thread-safe function and blocks until the JS side answers — at once for a plain function,
+//! or when the Promise it returned settles. While the host call is pending, its `Caller` is on
+//! the store's caller stack, so JS can use the store's memory, globals and tables (the guest is
+//! paused). No JS ever runs off the JS thread, and the JS thread never blocks.
+
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::rc::Rc;
+use std::sync::mpsc;
+
+use napi::bindgen_prelude::Env;
+use napi::sys;
+use wasmtime::{AsContextMut, Caller, Func, Store, Val, ValRaw, ValType};
+
+use crate::control::TickerUse;
+use crate::error::{Fail, HostException, Res};
+use crate::js::{self, HandleScope};
+use crate::store::{EntryCtx, Host, StoreCore};
+use crate::values;
+
+/// The JS thread's answer to a host call: the raw results, or `Err` with the exception pending.
+type Answer = std::result::Result<Vec<ValRaw>, ()>;
+
+/// What the JS side of one `callAsync` keeps (the thread-safe function's context).
+struct AsyncCall {
+    core: Rc<StoreCore>,
+    deferred: sys::napi_deferred,
+    /// The store's host-function table, held for the duration of the call.
+    fns: sys::napi_ref,
+}
+
+enum Msg {
+    Host(HostRequest),
+    Done(Box<Store<Host>>, wasmtime::Result<Vec<Val>>),
+}
+
+struct HostRequest {
+    slot: u32,
+    params: Vec<ValRaw>,
+    param_types: Box<[ValType]>,
+    result_types: Box<[ValType]>,
+    caller: *mut Caller<'static, Host>,
+    reply: mpsc::SyncSender<Answer>,
+}
+
+// SAFETY: `caller` points into the wasm thread's stack frame, which stays blocked on `reply` until
+// the JS thread answers; the JS thread only uses it in that window, so the two never race.
+unsafe impl Send for Msg {}
+
+/// A host call made by wasm running on a `callAsync` thread: forward it to the JS thread and wait.
+pub fn host_call_remote(tsfn: sys::napi_threadsafe_function, slot: u32, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
+    let (reply, answer) = mpsc::sync_channel(1);
+    let req = HostRequest {
+        slot,
+        // SAFETY: wasmtime initialises the first `params.len()` slots with the arguments.
+        params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
+        param_types: params.into(),
+        result_types: results.into(),
+        caller: (caller as *mut Caller<'_, Host>).cast(),
+        reply,
+    };
+    send(tsfn, Msg::Host(req))?;
+    match answer.recv() {
+        Ok(Ok(vals)) => {
+            for (slot, v) in raw.iter_mut().zip(vals) {
+                *slot = MaybeUninit::new(v);
+            }
+            Ok(())
+        }
+        Ok(Err(())) => Err(wasmtime::Error::new(HostException)),
+        Err(_) => wasmtime::bail!("the JS thread went away during a host call"),
+    }
+}
+
+fn send(tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime::Result<()> {
+    let data = Box::into_raw(Box::new(msg));
+    // SAFETY: `tsfn` is alive until the wasm thread releases it after its last message.
+    let status = unsafe { sys::napi_call_threadsafe_function(tsfn, data.cast(), sys::ThreadsafeFunctionCallMode::blocking) };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not queued, so still ours.
+        drop(unsafe { Box::from_raw(data) });
+        wasmtime::bail!("the JS thread is shutting down");
+    }
+    Ok(())
+}
+
+/// Start `func(params)` on a new thread; returns the promise.
+pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>, results: Box<[ValType]>, fns: js::Value) -> Res<js::Value> {
+    let raw_env = env.raw();
+    let mut store = core.begin_async()?;
+    // An interrupt stops the call running when it is made; it does not carry over.
+    store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
+    let ticker = crate::control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    // SAFETY (block): N-API calls on the JS thread; every created handle is released on failure.
+    unsafe {
+        let mut deferred = ptr::null_mut();
+        let mut promise = ptr::null_mut();
+        let fns_ref = js::new_reference(raw_env, fns, 1);
+        let name = js::string_value(raw_env, "wasmtime-node callAsync");
+        let (Ok(fns_ref), Ok(name)) = (fns_ref, name) else {
+            core.end_async(store);
+            return Err(Fail::internal("could not set up an async call"));
+        };
+        sys::napi_create_promise(raw_env, &mut deferred, &mut promise);
+        let ctx = Box::into_raw(Box::new(AsyncCall { core: core.clone(), deferred, fns: fns_ref }));
+        let mut tsfn = ptr::null_mut();
+        let status = sys::napi_create_threadsafe_function(raw_env, ptr::null_mut(), ptr::null_mut(), name, 0, 1, ctx.cast(), Some(finalize_call), ctx.cast(), Some(on_message), &mut tsfn);
+        if status != sys::Status::napi_ok {
+            let ctx = Box::from_raw(ctx);
+            sys::napi_delete_reference(raw_env, ctx.fns);
+            core.end_async(store);
+            return Err(Fail::internal("could not create a thread-safe function"));
+        }
+        let job = WasmJob { store, func, params, results, tsfn, ticker };
+        if std::thread::Builder::new().name("wasmtime-node-call".into()).stack_size(8 << 20).spawn(move || job.run()).is_err() {
+            // The job (and the store in it) is gone with the failed spawn: nothing to give back.
+            return Err(Fail::internal("could not start a thread for callAsync"));
+        }
+        Ok(promise)
+    }
+}
+
+struct WasmJob {
+    store: Box<Store<Host>>,
+    func: Func,
+    params: Vec<Val>,
+    results: Box<[ValType]>,
+    tsfn: sys::napi_threadsafe_function,
+    ticker: Option<TickerUse>,
+}
+
+// SAFETY: the store and values are Send; `tsfn` may be used from any thread.
+unsafe impl Send for WasmJob {}
+
+impl WasmJob {
+    fn run(self) {
+        let WasmJob { mut store, func, params, results, tsfn, ticker } = self;
+        store.data_mut().entry = EntryCtx { tsfn, ..EntryCtx::NONE };
+        let mut out: Vec<Val> = results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect();
+        let r = func.call(&mut *store, &params, &mut out).map(|()| out);
+        store.data_mut().entry = EntryCtx::NONE;
+        drop(ticker);
+        let _ = send(tsfn, Msg::Done(store, r));
+        // SAFETY: our one acquisition (initial_thread_count 1), released once.
+        unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+    }
+}
+
+unsafe extern "C" fn finalize_call(env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    // SAFETY: `data` is the `AsyncCall` boxed in `call_async`; the TSFN finalizes once.
+    let ctx = unsafe { Box::from_raw(data as *mut AsyncCall) };
+    if !env.is_null() {
+        // SAFETY: our strong reference, deleted once.
+        unsafe { sys::napi_delete_reference(env, ctx.fns) };
+    }
+}
+
+unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, context: *mut std::ffi::c_void, data: *mut std::ffi::c_void) {
+    // SAFETY: `data` is a `Msg` boxed by `send`, delivered once; `context` the live `AsyncCall`.
+    let msg = unsafe { *Box::from_raw(data as *mut Msg) };
+    let ctx = unsafe { &*(context as *const AsyncCall) };
+    if env.is_null() {
+        // The env is being torn down: answer the wasm thread so it unwinds; drop the store.
+        if let Msg::Host(req) = msg {
+            let _ = req.reply.send(Err(()));
+        }
+        return;
+    }
+    // SAFETY: on the JS thread of `env`, inside a TSFN callback.
+    let _scope = unsafe { HandleScope::open(env) };
+    match msg {
+        Msg::Host(req) => unsafe { start_host_call(env, ctx, req) },
+        Msg::Done(store, result) => unsafe { finish_call(env, ctx, store, result) },
+    }
+}
+
+unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Vec<Val>>) {
+    let core = &ctx.core;
+    core.end_async(store);
+    let settled = result.map_err(|e| core.wasm_error(e, false)).and_then(|vals| {
+        let mut cx = core.cx()?;
+        // SAFETY: converting on the JS thread.
+        unsafe { crate::func::vals_value(env, &vals, core, &mut cx) }
+    });
+    // SAFETY: the deferred is settled exactly once, here.
+    unsafe {
+        match settled {
+            Ok(v) => sys::napi_resolve_deferred(env, ctx.deferred, v),
+            Err(fail) => sys::napi_reject_deferred(env, ctx.deferred, crate::func::exception_value(env, fail)),
+        };
+    }
+}
+
+/// A host call waiting for its JS function (or the Promise it returned).
+struct Pending {
+    core: Rc<StoreCore>,
+    result_types: Box<[ValType]>,
+    reply: mpsc::SyncSender<Answer>,
+}
+
+unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
+    let core = &ctx.core;
+    core.push_caller(req.caller);
+    let pending = Pending { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone() };
+    // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
+    let ret = unsafe { call_js(env, ctx, &req) };
+    match ret {
+        Ok(v) if unsafe { is_thenable(env, v) } => unsafe { await_then(env, v, pending) },
+        Ok(v) => unsafe { settle(env, pending, Ok(v)) },
+        Err(f) => unsafe { settle(env, pending, Err(f)) },
+    }
+}
+
+unsafe fn call_js(env: js::Env, ctx: &AsyncCall, req: &HostRequest) -> Res<js::Value> {
+    unsafe {
+        let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
+        let f = js::get_element(env, fns, req.slot)?;
+        let mut argv = Vec::with_capacity(req.params.len());
+        {
+            let mut cx = ctx.core.cx()?;
+            for (raw, ty) in req.params.iter().zip(req.param_types.iter()) {
+                argv.push(values::from_raw(env, *raw, ty, &ctx.core, &mut cx)?);
+            }
+        }
+        js::call_function(env, f, &argv)
+    }
+}
+
+unsafe fn is_thenable(env: js::Env, v: js::Value) -> bool {
+    let mut is = false;
+    // SAFETY: `v` is a live handle.
+    unsafe { sys::napi_is_promise(env, v, &mut is) };
+    is
+}
+
+/// Answer the wasm thread with the host function's value (converted) or its failure.
+unsafe fn settle(env: js::Env, p: Pending, value: Res<js::Value>) {
+    let core = &p.core;
+    let converted = value.and_then(|v| {
+        let mut cx = core.cx()?;
+        // SAFETY: converting on the JS thread while the caller is on the stack of callers.
+        unsafe { crate::func::results_raw(env, v, &p.result_types, &mut cx) }.map(|r| r.into_vec())
+    });
+    let answer = converted.map_err(|fail| {
+        // SAFETY: on the JS thread.
+        let exc = unsafe { crate::func::exception_value(env, fail) };
+        core.set_pending(exc);
+    });
+    core.pop_caller();
+    let _ = p.reply.send(answer);
+}
+
+/// `promise.then(onFulfilled, onRejected)` with native callbacks sharing one `Pending`.
+unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
+    let shared = Box::into_raw(Box::new(Some(pending))) as *mut std::ffi::c_void;
+    let attach = || -> Res<()> {
+        unsafe {
+            let mut then = ptr::null_mut();
+            if sys::napi_get_named_property(env, promise, c"then".as_ptr(), &mut then) != sys::Status::napi_ok {
+                return Err(Fail::Pending);
+            }
+            let on_ok = make_callback(env, shared, on_fulfilled)?;
+            let on_err = make_callback(env, shared, on_rejected)?;
+            let mut out = ptr::null_mut();
+            if sys::napi_call_function(env, promise, then, 2, [on_ok, on_err].as_ptr(), &mut out) != sys::Status::napi_ok {
+                return Err(Fail::Pending);
+            }
+            Ok(())
+        }
+    };
+    if let Err(f) = attach() {
+        // SAFETY: nothing else took the Pending if attaching failed before `then` ran.
+        if let Some(p) = unsafe { (*(shared as *mut Option<Pending>)).take() } {
+            unsafe { settle(env, p, Err(f)) };
+        }
+    }
+    // The box is freed by whichever callback runs (or leaks one small allocation if the promise
+    // never settles, in which case the wasm thread also waits forever: a host bug, documented).
+}
+
+unsafe fn make_callback(env: js::Env, shared: *mut std::ffi::c_void, cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value) -> Res<js::Value> {
+    let mut f = ptr::null_mut();
+    // SAFETY: creating a function on the JS thread.
+    if unsafe { sys::napi_create_function(env, c"settle".as_ptr(), 6, Some(cb), shared, &mut f) } != sys::Status::napi_ok {
+        return Err(Fail::internal("could not create a promise callback"));
+    }
+    Ok(f)
+}
+
+unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(Pending, js::Value)> {
+    let mut argc = 1usize;
+    let mut argv = [ptr::null_mut(); 1];
+    let mut data = ptr::null_mut();
+    unsafe {
+        sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data);
+        let slot = data as *mut Option<Pending>;
+        let p = (*slot).take()?;
+        // Both callbacks share the box; the promise settles once, so the first to run frees it.
+        drop(Box::from_raw(slot));
+        let v = if argc > 0 { argv[0] } else { js::undefined(env) };
+        Some((p, v))
+    }
+}
+
+unsafe extern "C" fn on_fulfilled(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    if let Some((p, v)) = unsafe { take_pending(env, info) } {
+        unsafe { settle(env, p, Ok(v)) };
+    }
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    if let Some((p, reason)) = unsafe { take_pending(env, info) } {
+        let core = p.core.clone();
+        core.set_pending(reason);
+        core.pop_caller();
+        let _ = p.reply.send(Err(()));
+    }
+    ptr::null_mut()
+}
