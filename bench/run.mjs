@@ -6,8 +6,9 @@ import { printTable } from './harness.mjs'
 import * as calls from './calls.mjs'
 import * as threads from './threads.mjs'
 import * as epoch from './epoch.mjs'
+import * as asyncCalls from './async.mjs'
 
-const suites = { calls, epoch, threads }
+const suites = { calls, epoch, async: asyncCalls, threads }
 const rows = []
 for (const [name, suite] of Object.entries(suites)) {
   console.log(`running ${name}…`)
