@@ -1,5 +1,6 @@
 // callAsync: round-trip overhead, and event-loop lag while two CPU-bound guests run.
 import { createRequire } from 'node:module'
+import { CPU_LOOP } from './modules.mjs'
 import { Worker } from 'node:worker_threads'
 
 const require = createRequire(import.meta.url)
@@ -7,11 +8,7 @@ const wt = require('../dist/index.js')
 
 const WAT = `(module
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
-  (func (export "work") (param $n i32) (result i32) (local $x i32)
-    (block $d (loop $l (br_if $d (i32.eqz (local.get $n)))
-      (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))
-    (local.get $x)))`
+  ${CPU_LOOP})`
 
 async function roundTrip() {
   const bytes = wt.wat2wasm(WAT)

@@ -1,15 +1,12 @@
 // The cost of epoch interruption (on by default) and of fuel metering on a tight integer loop.
 import { createRequire } from 'node:module'
+import { CPU_LOOP } from './modules.mjs'
 import { bestOf } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const wt = require('../dist/index.js')
 
-const WAT = `(module (func (export "work") (param $n i32) (result i32) (local $x i32)
-  (block $d (loop $l (br_if $d (i32.eqz (local.get $n)))
-    (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
-    (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))
-  (local.get $x)))`
+const WAT = `(module ${CPU_LOOP})`
 
 export function run() {
   const bytes = wt.wat2wasm(WAT)

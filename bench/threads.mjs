@@ -2,6 +2,7 @@
 // throughput of one module shared by 1 vs 2 workers.
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
+import { CPU_LOOP } from './modules.mjs'
 
 const require = createRequire(import.meta.url)
 const wt = require('../dist/index.js')
@@ -24,11 +25,7 @@ function makeModule(funcs, dataBytes) {
   return wt.wat2wasm(`(module ${data} ${fns})`)
 }
 
-const CPU_WAT = `(module (func (export "work") (param $n i32) (result i32) (local $x i32)
-  (block $d (loop $l (br_if $d (i32.eqz (local.get $n)))
-    (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
-    (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))
-  (local.get $x)))`
+const CPU_WAT = `(module ${CPU_LOOP})`
 
 async function fromSharedRows() {
   const w = startWorker()

@@ -246,15 +246,21 @@ impl StoreCore {
     /// Hand the store to a `callAsync` (another thread) until `end_async` gives it back.
     /// Views are detached: the memory will change under them, and may move if it grows.
     pub fn begin_async(&self) -> Res<Box<Store<Host>>> {
+        let store = self.take_store("this store is running wasm")?;
+        self.async_active.set(true);
+        Ok(store)
+    }
+
+    /// Take the wasm store out of this core (for another thread), detaching views first: they
+    /// must not outlive this thread's hold on the memory, which may change or move.
+    fn take_store(&self, busy: &str) -> Res<Box<Store<Host>>> {
         self.check()?;
         if self.is_busy() {
-            return Err(Fail::store_state("ERR_STORE_BUSY", "this store is running wasm"));
+            return Err(Fail::store_state("ERR_STORE_BUSY", busy));
         }
         self.detach_views();
         // SAFETY: not busy, so no caller pointers or contexts are live.
-        let store = unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))?;
-        self.async_active.set(true);
-        Ok(store)
+        unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))
     }
 
     pub fn end_async(&self, store: Box<Store<Host>>) {
@@ -434,20 +440,10 @@ impl StoreCore {
         }
     }
 
-    pub fn grow_seen(&self) -> u64 {
-        self.views_seen_grow.get()
-    }
-
     /// `store.transfer()`: hand the wasm store over (this core then says `StoreMoved`). Views are
     /// detached first: they must not outlive this thread's ownership of the memory.
     pub fn take_for_transfer(&self) -> Res<Box<Store<Host>>> {
-        self.check()?;
-        if self.is_busy() {
-            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot transfer a store while it is running wasm (a call or a host function is on the stack)"));
-        }
-        self.detach_views();
-        // SAFETY: not busy, so no caller pointers or contexts are live.
-        let store = unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))?;
+        let store = self.take_store("cannot transfer a store while it is running wasm (a call, a host function or a callAsync)")?;
         self.state.set(State::Moved);
         interrupt::unregister(self.thread, self.id);
         self.account();
