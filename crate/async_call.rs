@@ -70,7 +70,7 @@ pub fn host_call_remote(tsfn: sys::napi_threadsafe_function, slot: u32, params: 
             Ok(())
         }
         Ok(Err(())) => Err(wasmtime::Error::new(HostException)),
-        Err(_) => wasmtime::bail!("the JS thread went away during a host call"),
+        Err(_) => wasmtime::bail!("the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"),
     }
 }
 
@@ -193,17 +193,36 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
     }
 }
 
-/// A host call waiting for its JS function (or the Promise it returned).
+/// A host call waiting for its JS function (or the Promise it returned). Its caller is on the
+/// store's caller stack until it is answered — or dropped unanswered (a promise collected
+/// without settling), which also takes the caller off the stack.
 struct Pending {
     core: Rc<StoreCore>,
     result_types: Box<[ValType]>,
     reply: mpsc::SyncSender<Answer>,
+    answered: bool,
+}
+
+impl Pending {
+    fn answer(mut self, a: Answer) {
+        self.core.pop_caller();
+        self.answered = true;
+        let _ = self.reply.send(a);
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.core.pop_caller();
+        }
+    }
 }
 
 unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     let core = &ctx.core;
     core.push_caller(req.caller);
-    let pending = Pending { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone() };
+    let pending = Pending { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone(), answered: false };
     // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
     let ret = unsafe { call_js(env, ctx, &req) };
     match ret {
@@ -248,21 +267,26 @@ unsafe fn settle(env: js::Env, p: Pending, value: Res<js::Value>) {
         let exc = unsafe { crate::func::exception_value(env, fail) };
         core.set_pending(exc);
     });
-    core.pop_caller();
-    let _ = p.reply.send(answer);
+    p.answer(answer);
 }
+
+/// The `Pending` shared by a promise's two callbacks: whichever runs takes it. Each callback
+/// owns one `Rc`, dropped by its finalizer — so if the promise is collected without settling
+/// (or the thread exits), the `Pending` and its reply channel are dropped, and the wasm thread
+/// stops waiting and unwinds instead of blocking forever.
+type Shared = Rc<std::cell::RefCell<Option<Pending>>>;
 
 /// `promise.then(onFulfilled, onRejected)` with native callbacks sharing one `Pending`.
 unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
-    let shared = Box::into_raw(Box::new(Some(pending))) as *mut std::ffi::c_void;
+    let shared: Shared = Rc::new(std::cell::RefCell::new(Some(pending)));
     let attach = || -> Res<()> {
         unsafe {
             let mut then = ptr::null_mut();
             if sys::napi_get_named_property(env, promise, c"then".as_ptr(), &mut then) != sys::Status::napi_ok {
                 return Err(Fail::Pending);
             }
-            let on_ok = make_callback(env, shared, on_fulfilled)?;
-            let on_err = make_callback(env, shared, on_rejected)?;
+            let on_ok = make_callback(env, &shared, on_fulfilled)?;
+            let on_err = make_callback(env, &shared, on_rejected)?;
             let mut out = ptr::null_mut();
             if sys::napi_call_function(env, promise, then, 2, [on_ok, on_err].as_ptr(), &mut out) != sys::Status::napi_ok {
                 return Err(Fail::Pending);
@@ -271,22 +295,32 @@ unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
         }
     };
     if let Err(f) = attach() {
-        // SAFETY: nothing else took the Pending if attaching failed before `then` ran.
-        if let Some(p) = unsafe { (*(shared as *mut Option<Pending>)).take() } {
+        let taken = shared.borrow_mut().take();
+        if let Some(p) = taken {
             unsafe { settle(env, p, Err(f)) };
         }
     }
-    // The box is freed by whichever callback runs (or leaks one small allocation if the promise
-    // never settles, in which case the wasm thread also waits forever: a host bug, documented).
 }
 
-unsafe fn make_callback(env: js::Env, shared: *mut std::ffi::c_void, cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value) -> Res<js::Value> {
+unsafe fn make_callback(env: js::Env, shared: &Shared, cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value) -> Res<js::Value> {
+    let data = Rc::into_raw(shared.clone()) as *mut std::ffi::c_void;
     let mut f = ptr::null_mut();
-    // SAFETY: creating a function on the JS thread.
-    if unsafe { sys::napi_create_function(env, c"settle".as_ptr(), 6, Some(cb), shared, &mut f) } != sys::Status::napi_ok {
-        return Err(Fail::internal("could not create a promise callback"));
+    // SAFETY: creating a function on the JS thread; on failure the Rc is reclaimed here, and on
+    // success it is released by `drop_shared` when the function is collected.
+    unsafe {
+        if sys::napi_create_function(env, c"settle".as_ptr(), 6, Some(cb), data, &mut f) != sys::Status::napi_ok
+            || sys::napi_add_finalizer(env, f, data, Some(drop_shared), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
+        {
+            drop(Rc::from_raw(data as *const std::cell::RefCell<Option<Pending>>));
+            return Err(Fail::internal("could not create a promise callback"));
+        }
     }
     Ok(f)
+}
+
+unsafe extern "C" fn drop_shared(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    // SAFETY: the Rc leaked by `make_callback` for this function, released once.
+    drop(unsafe { Rc::from_raw(data as *const std::cell::RefCell<Option<Pending>>) });
 }
 
 unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(Pending, js::Value)> {
@@ -295,10 +329,9 @@ unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(P
     let mut data = ptr::null_mut();
     unsafe {
         sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data);
-        let slot = data as *mut Option<Pending>;
-        let p = (*slot).take()?;
-        // Both callbacks share the box; the promise settles once, so the first to run frees it.
-        drop(Box::from_raw(slot));
+        // The function's own Rc keeps the cell alive during this call.
+        let cell = &*(data as *const std::cell::RefCell<Option<Pending>>);
+        let p = cell.borrow_mut().take()?;
         let v = if argc > 0 { argv[0] } else { js::undefined(env) };
         Some((p, v))
     }
@@ -313,10 +346,8 @@ unsafe extern "C" fn on_fulfilled(env: sys::napi_env, info: sys::napi_callback_i
 
 unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     if let Some((p, reason)) = unsafe { take_pending(env, info) } {
-        let core = p.core.clone();
-        core.set_pending(reason);
-        core.pop_caller();
-        let _ = p.reply.send(Err(()));
+        p.core.set_pending(reason);
+        p.answer(Err(()));
     }
     ptr::null_mut()
 }
