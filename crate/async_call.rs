@@ -8,7 +8,9 @@
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, mpsc};
 
 use napi::bindgen_prelude::Env;
 use napi::sys;
@@ -25,6 +27,7 @@ type Answer = std::result::Result<Vec<ValRaw>, ()>;
 
 /// What the JS side of one `callAsync` keeps (the thread-safe function's context).
 struct AsyncCall {
+    id: u64,
     core: Rc<StoreCore>,
     deferred: sys::napi_deferred,
     /// The store's host-function table, held for the duration of the call.
@@ -50,7 +53,7 @@ struct HostRequest {
 unsafe impl Send for Msg {}
 
 /// A host call made by wasm running on a `callAsync` thread: forward it to the JS thread and wait.
-pub fn host_call_remote(tsfn: sys::napi_threadsafe_function, slot: u32, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
+pub fn host_call_remote(call_id: u64, tsfn: sys::napi_threadsafe_function, slot: u32, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
     let (reply, answer) = mpsc::sync_channel(1);
     let req = HostRequest {
         slot,
@@ -61,7 +64,7 @@ pub fn host_call_remote(tsfn: sys::napi_threadsafe_function, slot: u32, params: 
         caller: (caller as *mut Caller<'_, Host>).cast(),
         reply,
     };
-    send(tsfn, Msg::Host(req))?;
+    send(call_id, tsfn, Msg::Host(req))?;
     match answer.recv() {
         Ok(Ok(vals)) => {
             for (slot, v) in raw.iter_mut().zip(vals) {
@@ -74,7 +77,21 @@ pub fn host_call_remote(tsfn: sys::napi_threadsafe_function, slot: u32, params: 
     }
 }
 
-fn send(tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime::Result<()> {
+/// Async calls whose thread-safe function is still alive. N-API frees a thread-safe function when
+/// its env is torn down (a worker exiting), even while our wasm thread still holds it: `send`
+/// checks, under this lock, that it was not finalized yet (`finalize_call` removes the id).
+static LIVE: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+fn live() -> std::sync::MutexGuard<'static, HashSet<u64>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn send(call_id: u64, tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime::Result<()> {
+    let live = live();
+    if !live.contains(&call_id) {
+        wasmtime::bail!("the thread of this call is exiting");
+    }
     let data = Box::into_raw(Box::new(msg));
     // SAFETY: `tsfn` is alive until the wasm thread releases it after its last message.
     let status = unsafe { sys::napi_call_threadsafe_function(tsfn, data.cast(), sys::ThreadsafeFunctionCallMode::blocking) };
@@ -83,6 +100,7 @@ fn send(tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime::Result<()> {
         drop(unsafe { Box::from_raw(data) });
         wasmtime::bail!("the JS thread is shutting down");
     }
+    drop(live);
     Ok(())
 }
 
@@ -104,7 +122,8 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
             return Err(Fail::internal("could not set up an async call"));
         };
         sys::napi_create_promise(raw_env, &mut deferred, &mut promise);
-        let ctx = Box::into_raw(Box::new(AsyncCall { core: core.clone(), deferred, fns: fns_ref }));
+        let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
+        let ctx = Box::into_raw(Box::new(AsyncCall { id, core: core.clone(), deferred, fns: fns_ref }));
         let mut tsfn = ptr::null_mut();
         let status = sys::napi_create_threadsafe_function(raw_env, ptr::null_mut(), ptr::null_mut(), name, 0, 1, ctx.cast(), Some(finalize_call), ctx.cast(), Some(on_message), &mut tsfn);
         if status != sys::Status::napi_ok {
@@ -113,7 +132,8 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
             core.end_async(store);
             return Err(Fail::internal("could not create a thread-safe function"));
         }
-        let job = WasmJob { store, func, params, results, tsfn, ticker };
+        live().insert(id);
+        let job = WasmJob { store, func, params, results, tsfn, call_id: id, ticker };
         if std::thread::Builder::new().name("wasmtime-node-call".into()).stack_size(8 << 20).spawn(move || job.run()).is_err() {
             // The job (and the store in it) is gone with the failed spawn: nothing to give back.
             return Err(Fail::internal("could not start a thread for callAsync"));
@@ -128,6 +148,7 @@ struct WasmJob {
     params: Vec<Val>,
     results: Box<[ValType]>,
     tsfn: sys::napi_threadsafe_function,
+    call_id: u64,
     ticker: Option<TickerUse>,
 }
 
@@ -136,21 +157,25 @@ unsafe impl Send for WasmJob {}
 
 impl WasmJob {
     fn run(self) {
-        let WasmJob { mut store, func, params, results, tsfn, ticker } = self;
-        store.data_mut().entry = EntryCtx { tsfn, ..EntryCtx::NONE };
+        let WasmJob { mut store, func, params, results, tsfn, call_id, ticker } = self;
+        store.data_mut().entry = EntryCtx { tsfn, call_id, ..EntryCtx::NONE };
         let mut out: Vec<Val> = results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect();
         let r = func.call(&mut *store, &params, &mut out).map(|()| out);
         store.data_mut().entry = EntryCtx::NONE;
         drop(ticker);
-        let _ = send(tsfn, Msg::Done(store, r));
-        // SAFETY: our one acquisition (initial_thread_count 1), released once.
-        unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+        let _ = send(call_id, tsfn, Msg::Done(store, r));
+        let live = live();
+        if live.contains(&call_id) {
+            // SAFETY: our one acquisition (initial_thread_count 1), released once, while alive.
+            unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+        }
     }
 }
 
 unsafe extern "C" fn finalize_call(env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
     // SAFETY: `data` is the `AsyncCall` boxed in `call_async`; the TSFN finalizes once.
     let ctx = unsafe { Box::from_raw(data as *mut AsyncCall) };
+    live().remove(&ctx.id);
     if !env.is_null() {
         // SAFETY: our strong reference, deleted once.
         unsafe { sys::napi_delete_reference(env, ctx.fns) };

@@ -136,6 +136,9 @@ fn tick_loop(info: Weak<Shareable<EngineInfo>>) {
 
 /// At the start of an outermost call: arm its deadline (and the ticker) if it has a timeout.
 pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<EngineInfo>>) -> Option<TickerUse> {
+    if cx.data().control.ticks_left.is_some() && info.value.epoch_interruption {
+        cx.set_epoch_deadline(1); // ticks count from this call, not from a stale deadline
+    }
     let c = &mut cx.data_mut().control;
     let timeout = c.next_timeout.take().or(c.default_timeout);
     c.deadline = timeout.map(|t| Instant::now() + t);
@@ -198,7 +201,10 @@ pub fn store_set_epoch_deadline(store: &NativeStore, ticks: f64) -> napi::Result
     if !store.core.engine_info.value.epoch_interruption {
         return Err(Fail::with("WasmtimeError", "ERR_INTERRUPT_UNAVAILABLE", "epoch deadlines need an engine with epochInterruption (the default)").into());
     }
-    store.core.cx()?.data_mut().control.ticks_left = Some(ticks.max(1));
+    let mut cx = store.core.cx()?;
+    cx.data_mut().control.ticks_left = Some(ticks.max(1));
+    // Count from now: the stored deadline may be stale if the epoch moved while we were idle.
+    cx.set_epoch_deadline(1);
     Ok(())
 }
 
@@ -222,5 +228,7 @@ pub fn store_set_limits(store: &NativeStore, limits: StoreLimits) -> napi::Resul
     let mut cx = store.core.cx()?;
     let c = &mut cx.data_mut().control;
     (c.memory_size, c.table_elements, c.instances, c.tables, c.memories) = (memory_size, table_elements, instances, tables, memories);
+    // wasmtime reads the instance/table/memory counts when the limiter is installed.
+    store.core.reinstall_limiter()?;
     Ok(())
 }

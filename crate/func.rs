@@ -64,7 +64,7 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
     let slot = slot_of(key, caller.data())?;
     if entry.core.is_null() {
         if !entry.tsfn.is_null() {
-            return crate::async_call::host_call_remote(entry.tsfn, slot, params, results, caller, raw);
+            return crate::async_call::host_call_remote(entry.call_id, entry.tsfn, slot, params, results, caller, raw);
         }
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }

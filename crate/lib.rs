@@ -32,7 +32,15 @@ pub fn init(env: Env, make_error: Function<'_, (), ()>, thread_id: u32) -> napi:
     // lifetime (it is module-level state in lib/, so this creates no cycle).
     let r = unsafe { js::new_reference(env.raw(), make_error.raw(), 1) }?;
     js::set_thread_env(env.raw(), r);
+    // When this thread's env goes away (a worker exiting, even by process.exit()), stop the wasm
+    // its stores are running on other threads (callAsync), so that nothing spins on forever.
+    // SAFETY: registering a plain C callback whose argument is the thread id (no pointer).
+    unsafe { napi::sys::napi_add_env_cleanup_hook(env.raw(), Some(on_env_cleanup), thread_id as usize as *mut std::ffi::c_void) };
     Ok(())
+}
+
+unsafe extern "C" fn on_env_cleanup(arg: *mut std::ffi::c_void) {
+    interrupt::interrupt_thread(arg as usize as u32);
 }
 
 /// An empty native call: the benchmark baseline for N-API overhead.

@@ -56,6 +56,8 @@ pub struct EntryCtx {
     /// Set instead of the above while `callAsync` runs the wasm on another thread: host calls
     /// are sent to the JS thread through this thread-safe function (see async_call.rs).
     pub tsfn: sys::napi_threadsafe_function,
+    /// Identifies that async call: its thread-safe function may be used only while the id is live.
+    pub call_id: u64,
 }
 
 // SAFETY: `env`/`fns`/`core` are non-null only while a call made on the JS thread that owns
@@ -65,7 +67,7 @@ pub struct EntryCtx {
 unsafe impl Send for EntryCtx {}
 
 impl EntryCtx {
-    pub const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut() };
+    pub const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut(), call_id: 0 };
 }
 
 /// The name and type under which a host function was defined: what `Store.receive` re-binds.
@@ -263,6 +265,18 @@ impl StoreCore {
         unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))
     }
 
+    /// Install the limiter again (wasmtime takes the instance/table/memory caps at that point).
+    pub fn reinstall_limiter(&self) -> Res<()> {
+        self.check()?;
+        if self.is_busy() {
+            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot change limits while the store runs wasm"));
+        }
+        // SAFETY: not busy, so no caller pointers or contexts are live.
+        let store = unsafe { (*self.store.get()).as_mut() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "store in use"))?;
+        store.limiter(|h| h as &mut dyn ResourceLimiter);
+        Ok(())
+    }
+
     pub fn end_async(&self, store: Box<Store<Host>>) {
         // SAFETY: JS-thread state; the async call has finished with the store.
         unsafe { *self.store.get() = Some(store) };
@@ -310,7 +324,7 @@ impl StoreCore {
         } else {
             None
         };
-        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, tsfn: ptr::null_mut() };
+        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, tsfn: ptr::null_mut(), call_id: 0 };
         self.depth.set(self.depth.get() + 1);
         let result = f(cx);
         self.depth.set(self.depth.get() - 1);

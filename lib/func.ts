@@ -162,7 +162,10 @@ async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined)
     signal.addEventListener('abort', onAbort, { once: true })
   }
   try {
-    return await f._native.callAsync(store._fns, args)
+    const r = await f._native.callAsync(store._fns, args)
+    // Aborted while the guest was paused in a host function, and it then finished: still aborted.
+    if (signal?.aborted) throw signal.reason
+    return r
   } catch (e) {
     throw signal?.aborted ? signal.reason : e
   } finally {
