@@ -224,9 +224,9 @@ impl StoreCore {
         core
     }
 
-    pub fn rc(&self) -> Rc<StoreCore> {
+    pub fn rc(&self) -> Res<Rc<StoreCore>> {
         // The weak self-reference is upgradable whenever `&self` is reachable: someone holds an Rc.
-        self.me.upgrade().expect("StoreCore reached without a strong reference")
+        self.me.upgrade().ok_or_else(|| Fail::internal("store core reached without an owner"))
     }
 
     pub fn env(&self) -> js::Env {

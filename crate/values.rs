@@ -204,7 +204,7 @@ unsafe fn func_value(env: js::Env, f: Option<Func>, core: &StoreCore, cx: &mut S
     match f {
         None => Ok(unsafe { js::null(env) }),
         Some(f) => {
-            let nf = NativeFunc::new(core.rc(), f, &*cx);
+            let nf = NativeFunc::new(core.rc()?, f, &*cx);
             let env = napi::Env::from_raw(env);
             let value = nf.into_instance(&env).map_err(|_| Fail::Pending)?.value;
             Ok(value)
