@@ -253,11 +253,13 @@ unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     match ret {
         Ok(v) if unsafe { is_thenable(env, v) } => unsafe { await_then(env, v, pending) },
         Ok(v) => unsafe { settle(env, pending, Ok(v)) },
+        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
         Err(f) => unsafe { settle(env, pending, Err(f)) },
     }
 }
 
 unsafe fn call_js(env: js::Env, ctx: &AsyncCall, req: &HostRequest) -> Res<js::Value> {
+    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
         let f = js::get_element(env, fns, req.slot)?;
@@ -305,6 +307,7 @@ type Shared = Rc<std::cell::RefCell<Option<Pending>>>;
 unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
     let shared: Shared = Rc::new(std::cell::RefCell::new(Some(pending)));
     let attach = || -> Res<()> {
+        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
         unsafe {
             let mut then = ptr::null_mut();
             if sys::napi_get_named_property(env, promise, c"then".as_ptr(), &mut then) != sys::Status::napi_ok {
@@ -322,6 +325,7 @@ unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
     if let Err(f) = attach() {
         let taken = shared.borrow_mut().take();
         if let Some(p) = taken {
+            // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
             unsafe { settle(env, p, Err(f)) };
         }
     }
@@ -352,6 +356,7 @@ unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(P
     let mut argc = 1usize;
     let mut argv = [ptr::null_mut(); 1];
     let mut data = ptr::null_mut();
+    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data);
         // The function's own Rc keeps the cell alive during this call.
@@ -363,13 +368,16 @@ unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(P
 }
 
 unsafe extern "C" fn on_fulfilled(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
     if let Some((p, v)) = unsafe { take_pending(env, info) } {
+        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
         unsafe { settle(env, p, Ok(v)) };
     }
     ptr::null_mut()
 }
 
 unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
     if let Some((p, reason)) = unsafe { take_pending(env, info) } {
         p.core.set_pending(reason);
         p.answer(Err(()));

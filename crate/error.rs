@@ -145,6 +145,7 @@ impl From<Fail> for napi::Error {
 /// Throw `f` as a JS exception (unless one is already pending).
 pub unsafe fn throw(env: js::Env, f: Fail) {
     let mut pending = false;
+    // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe { sys::napi_is_exception_pending(env, &mut pending) };
     match f {
         Fail::Pending => {}
@@ -159,6 +160,7 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
                 sys::napi_delete_reference(env, r);
             }
         }
+        // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
         Fail::New(e) if !pending => unsafe {
             let NewError { kind, code, message, trap } = *e;
             let err = build_error(env, kind, code, &message, trap.as_ref());
@@ -182,6 +184,7 @@ pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, t
     if factory.is_null() {
         return None;
     }
+    // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe {
         let f = js::reference_value(env, factory)?;
         let mut args = vec![
@@ -198,6 +201,7 @@ pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, t
 }
 
 unsafe fn frames_value(env: js::Env, frames: &[Frame]) -> Result<js::Value, Fail> {
+    // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe {
         let arr = js::array(env, frames.len())?;
         for (i, f) in frames.iter().enumerate() {

@@ -91,6 +91,7 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
 
 /// The JS value that a `Fail` stands for, as an exception object (not thrown).
 pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
+    // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         match fail {
             Fail::Pending => js::take_exception(env),
@@ -105,6 +106,7 @@ pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
 }
 
 unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32, params: &[ValType], results: &[ValType], raw: &mut [MaybeUninit<ValRaw>]) -> Res<()> {
+    // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         let f = js::get_element(env, fns, slot)?;
         let mut argv: SmallVec<[js::Value; 8]> = SmallVec::with_capacity(params.len());
@@ -127,6 +129,7 @@ unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32,
 
 /// A host function's return value as raw results: one value, or an array of them.
 pub unsafe fn results_raw(env: js::Env, ret: js::Value, results: &[ValType], cx: &mut StoreContextMut<'_, Host>) -> Res<SmallVec<[ValRaw; 4]>> {
+    // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         match results.len() {
             0 => Ok(SmallVec::new()),
@@ -147,6 +150,7 @@ pub unsafe fn results_raw(env: js::Env, ret: js::Value, results: &[ValType], cx:
 
 /// Results as the JS value of a call: one → the value, none → undefined, several → an array.
 pub unsafe fn vals_value(env: js::Env, vals: &[Val], core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         match vals.len() {
             0 => Ok(js::undefined(env)),

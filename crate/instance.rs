@@ -25,6 +25,7 @@ fn same_store(core: &StoreCore, cx: &StoreContextMut<'_, Host>) -> Res<()> {
 
 /// The wasmtime extern behind one of our native wrappers, checked to belong to `cx`'s store.
 pub unsafe fn extern_of(env: js::Env, v: js::Value, cx: &StoreContextMut<'_, Host>) -> Res<Extern> {
+    // SAFETY: `env`/`v` are live handles of the current callback on this thread.
     unsafe {
         if let Some(f) = js::unwrap_class::<NativeFunc>(env, v) {
             same_store(f.core(), cx)?;
@@ -54,6 +55,7 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
         Extern::Memory(m) => to(NativeMemory::new(core.clone(), m).into_instance(env).map(|i| i.value)),
         Extern::Table(t) => to(NativeTable::new(core.clone(), t).into_instance(env).map(|i| i.value)),
         Extern::Global(g) => to(NativeGlobal::new(core.clone(), g).into_instance(env).map(|i| i.value)),
+        // SAFETY: `env`/`v` are live handles of the current callback on this thread.
         _ => Ok(unsafe { js::null(env.raw()) }),
     }
 }

@@ -60,30 +60,35 @@ fn ok(status: sys::napi_status, what: &str) -> Result<(), Fail> {
 /// from N-API within the same callback.
 pub unsafe fn type_of(env: Env, v: Value) -> sys::napi_valuetype {
     let mut t = 0;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_typeof(env, v, &mut t) };
     t
 }
 
 pub unsafe fn f64_value(env: Env, x: f64) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_double(env, x, &mut out) }, "create_double")?;
     Ok(out)
 }
 
 pub unsafe fn i32_value(env: Env, x: i32) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_int32(env, x, &mut out) }, "create_int32")?;
     Ok(out)
 }
 
 pub unsafe fn u32_value(env: Env, x: u32) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_uint32(env, x, &mut out) }, "create_uint32")?;
     Ok(out)
 }
 
 pub unsafe fn bigint_value(env: Env, x: i64) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_bigint_int64(env, x, &mut out) }, "create_bigint")?;
     Ok(out)
 }
@@ -92,56 +97,66 @@ pub unsafe fn bigint_value(env: Env, x: i64) -> Result<Value, Fail> {
 pub unsafe fn get_bigint_bits(env: Env, v: Value) -> Result<Option<i64>, Fail> {
     let mut signed = 0i64;
     let mut lossless = false;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_get_value_bigint_int64(env, v, &mut signed, &mut lossless) }, "bigint")?;
     if lossless {
         return Ok(Some(signed));
     }
     let mut unsigned = 0u64;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_get_value_bigint_uint64(env, v, &mut unsigned, &mut lossless) }, "bigint")?;
     Ok(lossless.then_some(unsigned as i64))
 }
 
 pub unsafe fn null(env: Env) -> Value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_get_null(env, &mut out) };
     out
 }
 
 pub unsafe fn undefined(env: Env) -> Value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_get_undefined(env, &mut out) };
     out
 }
 
 pub unsafe fn string_value(env: Env, s: &str) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) }, "create_string")?;
     Ok(out)
 }
 
 pub unsafe fn array(env: Env, len: usize) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_array_with_length(env, len, &mut out) }, "create_array")?;
     Ok(out)
 }
 
 pub unsafe fn set_element(env: Env, arr: Value, i: u32, v: Value) -> Result<(), Fail> {
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_set_element(env, arr, i, v) }, "set_element")
 }
 
 pub unsafe fn get_element(env: Env, arr: Value, i: u32) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_get_element(env, arr, i, &mut out) }, "get_element")?;
     Ok(out)
 }
 
 pub unsafe fn array_length(env: Env, arr: Value) -> Result<Option<u32>, Fail> {
     let mut is = false;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_is_array(env, arr, &mut is) }, "is_array")?;
     if !is {
         return Ok(None);
     }
     let mut len = 0;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_get_array_length(env, arr, &mut len) }, "array_length")?;
     Ok(Some(len))
 }
@@ -150,6 +165,7 @@ pub unsafe fn array_length(env: Env, arr: Value) -> Result<Option<u32>, Fail> {
 pub unsafe fn uint8_array_copy(env: Env, bytes: &[u8]) -> Result<Value, Fail> {
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
     let mut ab = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_arraybuffer(env, bytes.len(), &mut data, &mut ab) }, "create_arraybuffer")?;
     if !bytes.is_empty() {
         // SAFETY: N-API just allocated `bytes.len()` writable bytes at `data`.
@@ -166,25 +182,31 @@ pub unsafe fn bytes_of<'a>(env: Env, v: Value) -> Result<Option<&'a [u8]>, Fail>
     let mut is = false;
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
     let mut len = 0usize;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_is_typedarray(env, v, &mut is) };
     if is {
         let mut ty = 0;
         let mut elems = 0usize;
         let mut ab = ptr::null_mut();
         let mut off = 0usize;
+        // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
         ok(unsafe { sys::napi_get_typedarray_info(env, v, &mut ty, &mut elems, &mut data, &mut ab, &mut off) }, "typedarray_info")?;
         len = elems * typed_array_elem_size(ty);
     } else {
+        // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
         unsafe { sys::napi_is_dataview(env, v, &mut is) };
         if is {
             let mut ab = ptr::null_mut();
             let mut off = 0usize;
+            // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
             ok(unsafe { sys::napi_get_dataview_info(env, v, &mut len, &mut data, &mut ab, &mut off) }, "dataview_info")?;
         } else {
+            // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
             unsafe { sys::napi_is_arraybuffer(env, v, &mut is) };
             if !is {
                 return Ok(None);
             }
+            // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
             ok(unsafe { sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len) }, "arraybuffer_info")?;
         }
     }
@@ -207,25 +229,30 @@ fn typed_array_elem_size(ty: sys::napi_typedarray_type) -> usize {
 
 pub unsafe fn call_function(env: Env, f: Value, args: &[Value]) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     let recv = unsafe { undefined(env) };
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_call_function(env, recv, f, args.len(), args.as_ptr(), &mut out) }, "call_function")?;
     Ok(out)
 }
 
 pub unsafe fn reference_value(env: Env, r: sys::napi_ref) -> Option<Value> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     let status = unsafe { sys::napi_get_reference_value(env, r, &mut out) };
     (status == sys::Status::napi_ok && !out.is_null()).then_some(out)
 }
 
 pub unsafe fn new_reference(env: Env, v: Value, count: u32) -> Result<sys::napi_ref, Fail> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_create_reference(env, v, count, &mut out) }, "create_reference")?;
     Ok(out)
 }
 
 pub unsafe fn take_exception(env: Env) -> Value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_get_and_clear_last_exception(env, &mut out) };
     out
 }
@@ -237,6 +264,7 @@ pub struct HandleScope(Env, sys::napi_handle_scope);
 impl HandleScope {
     pub unsafe fn open(env: Env) -> Self {
         let mut s = ptr::null_mut();
+        // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
         unsafe { sys::napi_open_handle_scope(env, &mut s) };
         HandleScope(env, s)
     }

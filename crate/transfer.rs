@@ -50,6 +50,7 @@ fn bad_token() -> Fail {
 
 /// The object a native wrapper stands for, checked to belong to `core`.
 unsafe fn moved_of(env: js::Env, v: js::Value, core: &StoreCore) -> Res<Moved> {
+    // SAFETY: `env`/`v` are live handles of the current callback on this thread.
     unsafe {
         if let Some(i) = js::unwrap_class::<NativeInstance>(env, v) {
             if !std::ptr::eq(&**i.core(), core) {

@@ -74,6 +74,7 @@ fn i32_of(x: f64) -> Res<i32> {
 }
 
 unsafe fn i64_of(env: js::Env, v: js::Value) -> Res<i64> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         if js::type_of(env, v) != VT::napi_bigint {
             return Err(expect(env, v, "a BigInt (i64)"));
@@ -83,6 +84,7 @@ unsafe fn i64_of(env: js::Env, v: js::Value) -> Res<i64> {
 }
 
 unsafe fn v128_of(env: js::Env, v: js::Value) -> Res<u128> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     match unsafe { js::bytes_of(env, v)? } {
         Some(b) if b.len() == 16 => {
             let mut a = [0u8; 16];
@@ -96,6 +98,7 @@ unsafe fn v128_of(env: js::Env, v: js::Value) -> Res<u128> {
 /// A JS value as a wasm value of type `ty`. Strict: no coercion from strings, and i32 must be an
 /// integer in [-2^31, 2^32) (unsigned values wrap, as a u32 bit pattern).
 pub unsafe fn to_val(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<Val> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         Ok(match ty {
             ValType::I32 => Val::I32(i32_of(number(env, v, "a number (i32)")?)?),
@@ -111,6 +114,7 @@ pub unsafe fn to_val(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreCon
 /// `to_val` straight into the raw form `Func::call_unchecked` takes. References are rooted in
 /// the caller's `RootScope`, which must outlive the call.
 pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<ValRaw> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         Ok(match ty {
             ValType::I32 => ValRaw::i32(i32_of(number(env, v, "a number (i32)")?)?),
@@ -125,6 +129,7 @@ pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreCon
 
 /// A raw wasm value of type `ty` as a JS value.
 pub unsafe fn from_raw(env: js::Env, raw: ValRaw, ty: &ValType, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         match ty {
             ValType::I32 => js::i32_value(env, raw.get_i32()),
@@ -141,6 +146,7 @@ pub unsafe fn from_raw(env: js::Env, raw: ValRaw, ty: &ValType, core: &StoreCore
 }
 
 pub unsafe fn to_ref(env: js::Env, v: js::Value, heap: &HeapType, cx: &mut StoreContextMut<'_, Host>) -> Res<Ref> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         let is_null = js::type_of(env, v) == VT::napi_null;
         match heap {
@@ -168,6 +174,7 @@ pub unsafe fn to_ref(env: js::Env, v: js::Value, heap: &HeapType, cx: &mut Store
 
 /// A wasm value as a JS value (references in their raw form, see the module comment).
 pub unsafe fn from_val(env: js::Env, val: &Val, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         match val {
             Val::I32(x) => js::i32_value(env, *x),
@@ -197,11 +204,13 @@ pub unsafe fn from_ref(env: js::Env, r: &Ref, core: &StoreCore, cx: &mut StoreCo
         Ref::Extern(e) => Val::ExternRef(*e),
         _ => return Err(Fail::type_error("this reference type cannot cross the JS boundary")),
     };
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe { from_val(env, &val, core, cx) }
 }
 
 unsafe fn func_value(env: js::Env, f: Option<Func>, core: &StoreCore, cx: &mut StoreContextMut<'_, Host>) -> Res<js::Value> {
     match f {
+        // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
         None => Ok(unsafe { js::null(env) }),
         Some(f) => {
             let nf = NativeFunc::new(core.rc()?, f, &*cx);
