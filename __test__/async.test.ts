@@ -16,38 +16,12 @@ import * as vm from 'node:vm'
 
 import { CompileError, Engine, Instance, Module, Store, StoreStateError, Trap, wat2wasm } from '../dist/index.js'
 import type { ExportedFunction } from '../dist/index.js'
+import { assertTrap, rejection, thrown } from './helpers/assert'
 import { fn, global, mem } from './helpers/util'
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/** The rejection of `p`, or fails the test when it resolves. */
-async function rejection(t: ExecutionContext, p: Promise<unknown>, what: string): Promise<unknown> {
-  try {
-    const v = await p
-    t.fail(`${what}: expected a rejection, got ${String(v)}`)
-    return undefined
-  } catch (e) {
-    return e
-  }
-}
-
-/** What `f` throws, or fails the test when it returns. */
-function thrown(t: ExecutionContext, f: () => unknown, what: string): unknown {
-  try {
-    const v = f()
-    t.fail(`${what}: expected a throw, got ${String(v)}`)
-    return undefined
-  } catch (e) {
-    return e
-  }
-}
-
-function assertTrap(t: ExecutionContext, e: unknown, trapCode: string, what: string): void {
-  t.true(e instanceof Trap, `${what}: expected a Trap, got ${String(e)}`)
-  t.is((e as Trap).trapCode, trapCode, `${what}: trapCode`)
-}
 
 function assertBusy(t: ExecutionContext, e: unknown, what: string): void {
   t.true(e instanceof StoreStateError, `${what}: expected a StoreStateError, got ${String(e)}`)

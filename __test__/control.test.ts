@@ -17,6 +17,7 @@ import * as path from 'node:path'
 import { MessageChannel, Worker, type Transferable } from 'node:worker_threads'
 
 import { Engine, Instance, InterruptHandle, Memory, Module, Store, Table, Trap } from '../dist/index.js'
+import { assertTrap, rejection, thrown } from './helpers/assert'
 import { fn, global, mem, table } from './helpers/util'
 
 const WORKERS_DIR = path.join(__dirname, 'workers')
@@ -32,34 +33,6 @@ const TERMINATE_BOUND_MS = 10_000
 /** Milliseconds since the epoch, sub-millisecond, comparable between the threads of the process. */
 const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-/** What `f` throws, or fails the test when it returns. */
-function thrown(t: ExecutionContext, f: () => unknown, what: string): unknown {
-  try {
-    const v = f()
-    t.fail(`${what}: expected a throw, got ${String(v)}`)
-    return undefined
-  } catch (e) {
-    return e
-  }
-}
-
-/** The rejection of `p`, or fails the test when it resolves. */
-async function rejection(t: ExecutionContext, p: Promise<unknown>, what: string): Promise<unknown> {
-  try {
-    const v = await p
-    t.fail(`${what}: expected a rejection, got ${String(v)}`)
-    return undefined
-  } catch (e) {
-    return e
-  }
-}
-
-function assertTrap(t: ExecutionContext, e: unknown, trapCode: string, what: string): void {
-  t.true(e instanceof Trap, `${what}: expected a Trap, got ${String(e)}`)
-  t.is((e as Trap).code, 'ERR_WASM_TRAP', what)
-  t.is((e as Trap).trapCode, trapCode, `${what}: trapCode`)
-}
 
 function assertCode(t: ExecutionContext, e: unknown, code: string, what: string): void {
   t.true(e instanceof Error, `${what}: expected an Error, got ${String(e)}`)
