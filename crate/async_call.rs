@@ -10,7 +10,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::{Arc, LazyLock, Mutex, Weak, mpsc};
 
 use napi::bindgen_prelude::Env;
 use napi::sys;
@@ -20,6 +20,7 @@ use crate::control::TickerUse;
 use crate::error::{Fail, HostException, Res};
 use crate::js::{self, HandleScope};
 use crate::store::{EntryCtx, Host, StoreCore};
+use crate::wasi::Output;
 use crate::values;
 
 /// The JS thread's answer to a host call: the raw results, or `Err` with the exception pending.
@@ -37,6 +38,8 @@ struct AsyncCall {
 enum Msg {
     Host(HostRequest),
     Done(Box<Store<Host>>, wasmtime::Result<Vec<Val>>),
+    /// The guest wrote to a WASI stream with a JS callback: deliver the queued chunks.
+    Output(Arc<Output>),
 }
 
 struct HostRequest {
@@ -111,6 +114,7 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
     // An interrupt stops the call running when it is made; it does not carry over.
     store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
     let ticker = crate::control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    crate::wasi::begin_call(store.data());
     // SAFETY (block): N-API calls on the JS thread; every created handle is released on failure.
     unsafe {
         let mut deferred = ptr::null_mut();
@@ -159,9 +163,16 @@ impl WasmJob {
     fn run(self) {
         let WasmJob { mut store, func, params, results, tsfn, call_id, ticker } = self;
         store.data_mut().entry = EntryCtx { tsfn, call_id, ..EntryCtx::NONE };
+        let output = store.data().wasi.as_ref().map(|w| w.out.clone());
+        if let Some(o) = &output {
+            o.set_notify(Some(wake_for_output(Arc::downgrade(o), tsfn as usize, call_id)));
+        }
         let mut out: Vec<Val> = results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect();
         let r = func.call(&mut *store, &params, &mut out).map(|()| out);
         store.data_mut().entry = EntryCtx::NONE;
+        if let Some(o) = &output {
+            o.set_notify(None);
+        }
         drop(ticker);
         let _ = send(call_id, tsfn, Msg::Done(store, r));
         let live = live();
@@ -170,6 +181,15 @@ impl WasmJob {
             unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
         }
     }
+}
+
+/// How a `callAsync` thread tells the JS thread that output waits for a callback.
+fn wake_for_output(out: Weak<Output>, tsfn: usize, call_id: u64) -> Box<dyn Fn() + Send> {
+    Box::new(move || {
+        if let Some(o) = out.upgrade() {
+            let _ = send(call_id, tsfn as sys::napi_threadsafe_function, Msg::Output(o));
+        }
+    })
 }
 
 unsafe extern "C" fn finalize_call(env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
@@ -198,17 +218,48 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
     match msg {
         Msg::Host(req) => unsafe { start_host_call(env, ctx, req) },
         Msg::Done(store, result) => unsafe { finish_call(env, ctx, store, result) },
+        Msg::Output(out) => unsafe { forward_output(env, ctx, &out) },
+    }
+}
+
+/// Deliver output chunks while the call runs. A callback that throws makes the guest's next
+/// write trap; its exception becomes the call's rejection (kept as the store's pending one).
+unsafe fn forward_output(env: js::Env, ctx: &AsyncCall, out: &Output) {
+    // SAFETY: on the JS thread in a TSFN callback's scope; the store is on the wasm thread, so
+    // a callback touching it gets ERR_STORE_BUSY rather than aliasing it.
+    unsafe {
+        let Some(fns) = js::reference_value(env, ctx.fns) else { return };
+        if let Err(f) = crate::wasi::deliver(env, fns, out) {
+            ctx.core.set_pending(crate::func::exception_value(env, f));
+        }
     }
 }
 
 unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Vec<Val>>) {
     let core = &ctx.core;
+    let output = store.data().wasi.as_ref().map(|w| w.out.clone());
     core.end_async(store);
+    if let Some(out) = &output {
+        // SAFETY: on the JS thread in a TSFN callback's scope.
+        unsafe { forward_output(env, ctx, out) };
+    }
+    let failed = output.as_ref().is_some_and(|o| o.take_failed());
     let settled = result.map_err(|e| core.wasm_error(e, false)).and_then(|vals| {
         let mut cx = core.cx()?;
         // SAFETY: converting on the JS thread.
         unsafe { crate::func::vals_value(env, &vals, core, &mut cx) }
     });
+    // An output callback's exception outranks the call's own outcome (which it may have caused).
+    let settled = match core.take_pending() {
+        Some(exc) if failed => {
+            if let Err(f) = settled {
+                // SAFETY: on the JS thread; releases what the dropped failure holds.
+                unsafe { crate::func::exception_value(env, f) };
+            }
+            Err(exc)
+        }
+        _ => settled,
+    };
     // SAFETY: the deferred is settled exactly once, here.
     unsafe {
         match settled {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use napi::bindgen_prelude::{Buffer, Env, Unknown};
 use napi_derive::napi;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
@@ -147,6 +148,14 @@ impl NativeEngine {
 
 #[napi]
 impl NativeEngine {
+    /// Compile wasm (or WAT) to the bytes that `Module.deserialize` loads, without a Module.
+    #[napi(catch_unwind)]
+    pub fn precompile_module(&self, env: Env, source: Unknown) -> napi::Result<Buffer> {
+        let bytes = crate::module::wasm_bytes(&env, &source)?;
+        let out = self.engine.precompile_module(&bytes).map_err(Fail::from_compile)?;
+        Ok(out.into())
+    }
+
     #[napi(constructor, catch_unwind)]
     pub fn new(options: Option<EngineOptions>) -> napi::Result<Self> {
         Ok(NativeEngine::from_info(make_engine(&options.unwrap_or_default())?))

@@ -87,6 +87,9 @@ impl Fail {
                 trap: Some((trap_code(*trap).to_string(), frames)),
             }));
         }
+        if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return Fail::with("WasiExit", "ERR_WASI_EXIT", exit.0.to_string());
+        }
         let message = format!("{err:#}");
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
     }

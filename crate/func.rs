@@ -72,13 +72,19 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
     // whose frame keeps an `Rc` to the core alive.
     let core = unsafe { &*entry.core };
     let env = entry.env;
+    let output = crate::wasi::queued_output(caller.data());
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
     let _scope = unsafe { HandleScope::open(env) };
     core.push_caller((caller as *mut Caller<'_, Host>).cast::<Caller<'static, Host>>());
     core.sync_views();
     // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us; `raw` holds
-    // `params` on entry and has room for `results` (wasmtime's raw calling convention).
-    let outcome = unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) };
+    // `params` on entry and has room for `results` (wasmtime's raw calling convention). The
+    // guest's queued output goes to its callbacks first, so both keep the guest's order.
+    let outcome = match output {
+        Some(out) => unsafe { crate::wasi::deliver(env, entry.fns, &out) },
+        None => Ok(()),
+    };
+    let outcome = outcome.and_then(|()| unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) });
     let outcome = outcome.map_err(|fail| {
         // SAFETY: inside our handle scope on the JS thread.
         let exc = unsafe { exception_value(env, fail) };

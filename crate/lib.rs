@@ -19,6 +19,7 @@ mod table;
 mod transfer;
 mod types;
 mod values;
+mod wasi;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

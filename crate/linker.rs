@@ -60,6 +60,12 @@ impl NativeLinker {
         Ok(index)
     }
 
+    /// Define WASI preview 1 (`wasi_snapshot_preview1`), backed by each store's WASI context.
+    #[napi(catch_unwind)]
+    pub fn define_wasi(&mut self) -> napi::Result<()> {
+        crate::wasi::add_to_linker(&mut self.linker).map_err(link_err)
+    }
+
     /// Bind host functions `from..` of this linker into `store`; returns their slots in order.
     #[napi(catch_unwind)]
     pub fn bind(&self, store: &NativeStore, from: u32) -> napi::Result<Vec<u32>> {

@@ -117,6 +117,27 @@ impl NativeModule {
         Ok(bytes.into())
     }
 
+    /// Load compiled code from `serialize()` / `Engine.precompileModule`. `lib/` demands
+    /// `{ trusted: true }`: the bytes are machine code that wasmtime runs as they are.
+    #[napi(factory, catch_unwind)]
+    pub fn deserialize(env: Env, engine: &NativeEngine, bytes: Unknown) -> napi::Result<Self> {
+        // SAFETY: `bytes` is a live handle of this callback.
+        let src = unsafe { js::bytes_of(env.raw(), bytes.raw())? }.ok_or_else(|| Fail::type_error("expected an ArrayBuffer or an ArrayBufferView"))?;
+        // SAFETY: the JS caller declared the bytes trusted (wasmtime still checks the header,
+        // the version and the engine configuration, and refuses a mismatch).
+        let module = unsafe { Module::deserialize(&engine.engine, src) }.map_err(deserialize_fail)?;
+        Ok(NativeModule::from_module(module, engine.info.clone()))
+    }
+
+    /// `deserialize` from a file (memory-mapped by wasmtime rather than read).
+    #[napi(factory, catch_unwind)]
+    pub fn deserialize_file(engine: &NativeEngine, path: String) -> napi::Result<Self> {
+        // SAFETY: as in `deserialize`; the JS caller declared the file trusted, and must not
+        // modify it while it is mapped.
+        let module = unsafe { Module::deserialize_file(&engine.engine, &path) }.map_err(deserialize_fail)?;
+        Ok(NativeModule::from_module(module, engine.info.clone()))
+    }
+
     /// A handle to the module named by a token from `share()` (any thread): no recompilation.
     #[napi(factory, catch_unwind)]
     pub fn from_shared(id: String) -> napi::Result<Self> {
@@ -175,4 +196,8 @@ impl Task for CompileTask {
 pub fn compile_module(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<AsyncTask<CompileTask>> {
     let bytes = wasm_bytes(&env, &source)?;
     Ok(AsyncTask::new(CompileTask { engine: engine.info.clone(), bytes }))
+}
+
+fn deserialize_fail(e: wasmtime::Error) -> Fail {
+    Fail::with("WasmtimeError", "ERR_WASM_DESERIALIZE", format!("cannot load precompiled module: {e:#}"))
 }

@@ -96,6 +96,8 @@ pub struct Host {
     pub interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
     /// Execution limits and the current call's deadline (see control.rs).
     pub control: Control,
+    /// WASI context (store option `wasi`, or an empty one made when a WASI import is first used).
+    pub wasi: Option<crate::wasi::WasiState>,
 }
 
 /// What an `InterruptHandle` acts on: a store's flag and its engine's epoch.
@@ -186,6 +188,7 @@ impl StoreCore {
             interrupt: Arc::new(AtomicBool::new(false)),
             interrupt_target: None,
             control: Control::default(),
+            wasi: None,
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
         store.limiter(|h| h as &mut dyn ResourceLimiter);
@@ -320,6 +323,7 @@ impl StoreCore {
         let _deadline = if self.depth.get() == 0 {
             // An interrupt stops the call running when it is made; it does not carry over.
             cx.data().interrupt.store(false, Ordering::Relaxed);
+            crate::wasi::begin_call(cx.data());
             control::begin_call(&mut cx, &self.engine_info)
         } else {
             None
@@ -328,19 +332,38 @@ impl StoreCore {
         self.depth.set(self.depth.get() + 1);
         let result = f(cx);
         self.depth.set(self.depth.get() - 1);
+        let mut output = None;
         if let Ok(mut cx) = self.cx() {
             cx.data_mut().entry = saved;
+            output = crate::wasi::queued_output(cx.data());
             let stats = HostStats::of(cx.data());
             self.after_wasm_with(stats);
         }
-        result
+        match output {
+            // SAFETY: on the JS thread inside the entry point's scope; no store borrow is held.
+            Some(out) => self.settle_output(unsafe { crate::wasi::deliver(self.env, fns, &out) }, result),
+            None => result,
+        }
+    }
+
+    /// The outcome of a call after its queued output went to the JS callbacks: a callback's
+    /// exception replaces a successful result; otherwise the call's own error wins.
+    fn settle_output<R>(&self, delivered: Res<()>, result: Res<R>) -> Res<R> {
+        match (delivered, result) {
+            (Err(f), Ok(_)) => Err(f),
+            (Err(f), Err(e)) => {
+                // SAFETY: on the JS thread; clears the callback's exception in favour of `e`.
+                unsafe { crate::func::exception_value(self.env, f) };
+                Err(e)
+            }
+            (Ok(()), r) => r,
+        }
     }
 
     pub fn wasm_error(&self, e: wasmtime::Error, link_phase: bool) -> Fail {
         if e.is::<HostException>() {
-            let r = self.pending.replace(ptr::null_mut());
-            if !r.is_null() {
-                return Fail::Throw(r);
+            if let Some(f) = self.take_pending() {
+                return f;
             }
         }
         Fail::from_wasm(e, link_phase)
@@ -358,6 +381,12 @@ impl StoreCore {
                 sys::napi_delete_reference(self.env, old);
             }
         }
+    }
+
+    /// A pending exception (see `set_pending`) as a failure to throw, if there is one.
+    pub fn take_pending(&self) -> Option<Fail> {
+        let r = self.pending.replace(ptr::null_mut());
+        (!r.is_null()).then_some(Fail::Throw(r))
     }
 
     pub fn push_caller(&self, c: *mut Caller<'static, Host>) {

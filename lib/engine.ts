@@ -120,6 +120,17 @@ export class Engine {
     return wrapAs(Engine, { _native: n })
   }
 
+  /**
+   * Compile wasm bytes (or WAT text) to the bytes `Module.deserialize` loads (a `.cwasm`), for
+   * an engine of the same configuration and wasmtime version. Throws `CompileError`.
+   */
+  precompileModule(bytes: ArrayBufferView | ArrayBuffer | string): Buffer {
+    if (!(typeof bytes === 'string' || ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer)) {
+      throw typeError('expected wasm bytes (an ArrayBuffer or a typed array) or WAT text (a string)')
+    }
+    return this._native.precompileModule(bytes)
+  }
+
   /** Advance the epoch (for epoch deadlines). Safe from any thread. */
   incrementEpoch(): void {
     this._native.incrementEpoch()

@@ -96,6 +96,8 @@ function makeError(kind: string, code: string, message: string, trapCode?: strin
       return new CompileError(message)
     case 'LinkError':
       return new LinkError(message)
+    case 'WasiExit':
+      return new WasiExit(Number(message))
     case 'StoreStateError':
       return new StoreStateError(message, code)
     case 'Trap': {

@@ -20,6 +20,8 @@ export type StoreObject = import('./instance').ExportValue | import('./instance'
 export { InterruptHandle } from './interrupt'
 export { MovedExternRef, type StoreTransfer, type ReceiveImports } from './store'
 export type { Shared } from './wrap'
+export { runWasi, runWasiAsync, type WasiOptions, type WasiOutput, type WasiResult, type RunWasiOptions } from './wasi'
+export type { ReceiveWasi } from './store'
 
 // Wire the store's late-bound helpers (see store.ts `hooks`).
 import { hooks } from './store'
@@ -32,7 +34,10 @@ import { Global as GlobalClass } from './global'
 import { native } from './native'
 import { typeError as makeTypeError } from './errors'
 
+import { configureWasi } from './wasi'
+
 hooks.hostEntry = hostEntry
+hooks.configureWasi = configureWasi
 interruptOnTerminate()
 hooks.nativeOfObject = (o) => {
   if (o instanceof InstanceClass || o instanceof FuncClass || o instanceof MemoryClass || o instanceof TableClass || o instanceof GlobalClass) return o._native

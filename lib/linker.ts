@@ -55,6 +55,17 @@ export class Linker {
     this.#allowShadowing = v
   }
 
+  /**
+   * Define WASI preview 1 (`wasi_snapshot_preview1`). Each store instantiated through this
+   * linker uses its own WASI context (`new Store(engine, { wasi })`; a store without one gets
+   * an empty context: no args, no env, no files, output dropped). A reactor's `_initialize`
+   * is not called for you: call it before other exports.
+   */
+  defineWasi(): this {
+    this._native.defineWasi()
+    return this
+  }
+
   /** Define a JS host function `module`.`name` of the given type. */
   func(module: string, name: string, type: FuncType, fn: HostFunction): this {
     checkName(module, 'module')

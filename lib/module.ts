@@ -82,6 +82,27 @@ export class Module {
     return this._engine
   }
 
+  /**
+   * Load compiled code made by `serialize()` or `Engine.precompileModule` — no compilation.
+   * The bytes are machine code that runs as it is: pass only bytes you produced yourself,
+   * hence the required `{ trusted: true }`. An engine of another configuration or wasmtime
+   * version is refused (`WasmtimeError`, code `ERR_WASM_DESERIALIZE`).
+   */
+  static deserialize(engine: Engine | Shared<'Engine'>, bytes: BufferSource, opts: { trusted: true }): Module {
+    const e = checkEngine(engine)
+    checkTrusted(opts)
+    if (!(ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer)) throw typeError('bytes must be an ArrayBuffer or a typed array')
+    return Module._wrap(native.NativeModule.deserialize(e._native, bytes), e)
+  }
+
+  /** `deserialize` from a file (memory-mapped; do not modify the file while the module lives). */
+  static deserializeFile(engine: Engine | Shared<'Engine'>, path: string, opts: { trusted: true }): Module {
+    const e = checkEngine(engine)
+    checkTrusted(opts)
+    if (typeof path !== 'string') throw typeError('path must be a string')
+    return Module._wrap(native.NativeModule.deserializeFile(e._native, path), e)
+  }
+
   /** The compiled code, loadable with `Module.deserialize` by a compatible engine. */
   serialize(): Buffer {
     return this._native.serialize()
@@ -100,4 +121,10 @@ export function wat2wasm(text: string): Uint8Array {
   if (typeof text !== 'string') throw typeError('wat2wasm expects a string')
   const b = native.wat2Wasm(text)
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+}
+
+function checkTrusted(opts: unknown): void {
+  if (!opts || typeof opts !== 'object' || (opts as { trusted?: unknown }).trusted !== true) {
+    throw typeError('Module.deserialize runs the bytes as machine code: pass { trusted: true } to confirm they come from serialize() or precompileModule() of your own', 'ERR_INVALID_ARG_VALUE')
+  }
 }

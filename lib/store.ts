@@ -25,6 +25,8 @@ export interface StoreOptions<T> {
   limits?: StoreLimits
   /** Wall-clock limit of every call into wasm, in ms (traps with `interrupt`). */
   timeoutMs?: number
+  /** WASI preview 1 for this store (link it with `linker.defineWasi()`). */
+  wasi?: import('./wasi').WasiOptions
 }
 
 /** Options of one call (`callAsync(...args, options)`). */
@@ -42,6 +44,9 @@ export interface CallOptions {
 export type HostFunction = (...args: any[]) => any
 
 const FREED_CHECK_INTERVAL = 1024
+/** Where WASI output callbacks sit in the host-function table (see wasi.ts). */
+export const WASI_OUTPUT_MODULE = 'wasmtime-node:wasi'
+const noop = () => undefined
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('nodejs.dispose')
 
@@ -82,6 +87,16 @@ export class Store<T = unknown> {
     if (options.fuel !== undefined) this.setFuel(options.fuel)
     if (options.limits !== undefined) this.setLimits(options.limits)
     if (options.timeoutMs !== undefined) this.setTimeout(options.timeoutMs)
+    if (options.wasi !== undefined) hooks.configureWasi(this, options.wasi)
+  }
+
+  /**
+   * The bytes a WASI guest wrote so far to a `'capture'` stdout/stderr. Taken: a later call
+   * returns only what was written after this one.
+   */
+  takeWasiOutput(stream: 'stdout' | 'stderr'): Uint8Array {
+    if (stream !== 'stdout' && stream !== 'stderr') throw typeError("stream must be 'stdout' or 'stderr'", 'ERR_INVALID_ARG_VALUE')
+    return this._native.takeWasiOutput(stream === 'stdout' ? 1 : 2) as Uint8Array
   }
 
   /** Set the fuel left (the engine needs `consumeFuel: true`); running out traps with `out_of_fuel`. */
@@ -163,18 +178,18 @@ export class Store<T = unknown> {
    * `Func`'s `{ module, name }`). Missing ones, or a `Func` of another type, throw `LinkError`
    * naming them, and the token stays receivable. A token can be received once.
    */
-  static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown } = {}): { store: Store; objects: Record<string, StoreObject> } {
+  static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown; wasi?: ReceiveWasi } = {}): { store: Store; objects: Record<string, StoreObject> } {
     if (!isToken(t, 'StoreTransfer') || !Array.isArray((t as StoreTransfer).names)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
     const wanted = frozenJson<ImportType[]>(native.transferHostFunctions(t.id))
-    const fns = bindHostFunctions(wanted, opts.imports ?? {})
+    const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
     const [nstore, ...nobjs] = native.storeReceive(t.id) as [Native.NativeStore, ...unknown[]]
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,
     }, true) as Store
-    fns.forEach(({ type, fn }) => store._fns.push(hostEntryOf(store, type, fn)))
+    fns.forEach(({ type, fn, raw }) => store._fns.push(raw ? fn : hostEntryOf(store, type, fn)))
     const objects: Record<string, StoreObject> = {}
     t.names.forEach((name, i) => {
       objects[name] = wrapObject(store, nobjs[i]) as StoreObject
@@ -224,6 +239,15 @@ export class Store<T = unknown> {
   }
 }
 
+/**
+ * The WASI output callbacks of a received store (its stdout/stderr were functions): without
+ * one, that stream's output is dropped in the receiving thread.
+ */
+export interface ReceiveWasi {
+  stdout?: (chunk: Uint8Array) => void
+  stderr?: (chunk: Uint8Array) => void
+}
+
 /** Functions given to `Store.receive`, by module and name. */
 export type ReceiveImports = Record<string, Record<string, HostFunction | object>>
 
@@ -255,6 +279,7 @@ export const hooks = {} as {
   nativeOfObject: (o: unknown) => unknown
   wrapObject: (store: Store, n: unknown) => unknown
   hostEntry: (store: Store, type: FuncType, fn: HostFunction) => HostFunction
+  configureWasi: (store: Store, opts: unknown) => void
   /** A receive import as a host function and its declared type (a wasm function has one). */
   asHostFunction: (v: unknown) => { fn: HostFunction; type: FuncType | null } | null
 }
@@ -266,11 +291,17 @@ const typeText = (t: FuncType) => `(${t.params.join(', ')}) -> (${t.results.join
 const sameType = (a: FuncType, b: FuncType) => typeText(a) === typeText(b)
 
 /** Match the parked store's host functions with the functions given, or throw naming the gaps. */
-function bindHostFunctions(wanted: readonly ImportType[], imports: ReceiveImports): { type: FuncType; fn: HostFunction }[] {
+function bindHostFunctions(wanted: readonly ImportType[], imports: ReceiveImports, wasi: ReceiveWasi): { type: FuncType; fn: HostFunction; raw?: boolean }[] {
   if (!imports || typeof imports !== 'object') throw typeError('imports must be an object')
+  if (!wasi || typeof wasi !== 'object') throw typeError('wasi must be an object')
   const problems: string[] = []
   const bound = wanted.map((w) => {
     const type = (w.type as { type: FuncType }).type
+    if (w.module === WASI_OUTPUT_MODULE) {
+      const cb = wasi[w.name as keyof ReceiveWasi]
+      if (cb !== undefined && typeof cb !== 'function') throw typeError(`wasi.${w.name} must be a function`)
+      return { type, fn: cb ?? noop, raw: true }
+    }
     const where = `"${w.module}"."${w.name}" ${typeText(type)}`
     const given = hooks.asHostFunction(imports[w.module]?.[w.name])
     if (!given) {

@@ -1,0 +1,130 @@
+// The `wasmtime-node` CLI (the package's bin, dist/cli.js), run as a real child process.
+import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import { ROOT, program, programTest, tempDir } from './helpers/programs'
+
+const ptest = programTest()
+const CLI = path.join(ROOT, 'dist', 'cli.js')
+const bin = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bin
+
+function cli(args: string[], opts: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input: opts.input, cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 1 << 26 })
+  return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout }
+}
+
+const TRAPPING = `(module $calc
+  (func $inner (export "inner") (param i32) (result i32) (if (i32.eqz (local.get 0)) (then unreachable)) (local.get 0))
+  (func (export "outer") (param i32) (result i32) (call $inner (local.get 0)))
+  (func (export "add") (param i32 i64) (result i64) (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1)))
+  (func (export "spin") (loop $l (br $l))))`
+
+test('the package declares the CLI as its bin', (t) => {
+  t.deepEqual(bin, { 'wasmtime-node': 'dist/cli.js' })
+  t.true(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node'))
+})
+
+test('--help for the tool and for each command', (t) => {
+  for (const args of [['--help'], ['run', '--help'], ['compile', '--help'], []]) {
+    const r = cli(args)
+    t.is(r.code, 0, args.join(' '))
+    t.regex(r.stdout, /^Usage: wasmtime-node/, args.join(' '))
+  }
+  t.regex(cli(['run', '--help']).stdout, /--invoke NAME[\s\S]*--dir HOST\[::GUEST\][\s\S]*--env[\s\S]*--fuel N[\s\S]*--timeout MS/)
+  t.regex(cli(['--version']).stdout, /^wasmtime-node \d+\.\d+\.\d+/)
+})
+
+test('usage errors exit 2 with a message; a missing file exits 1', (t) => {
+  for (const args of [['run'], ['run', '--bogus', 'x.wasm'], ['run', '--fuel', 'many', 'x.wasm'], ['frobnicate'], ['compile']]) {
+    const r = cli(args)
+    t.is(r.code, 2, args.join(' '))
+    t.regex(r.stderr, /^error: /, args.join(' '))
+  }
+  const r = cli(['run', '/no/such/file.wasm'])
+  t.is(r.code, 1)
+  t.regex(r.stderr, /ENOENT|no such file/i)
+})
+
+test('--invoke calls an export of a WAT file with typed arguments and prints the results', (t) => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'calc.wat')
+  fs.writeFileSync(file, TRAPPING)
+  t.deepEqual(cli(['run', '--invoke', 'add', file, '2', '40']).stdout, '42\n')
+  t.deepEqual(cli(['run', '--invoke', 'add', file, '-1', '-9223372036854775807']).stdout, '-9223372036854775808\n')
+  const bad = cli(['run', '--invoke', 'add', file, '1'])
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /takes 2 argument/)
+  t.is(cli(['run', '--invoke', 'nope', file]).code, 2)
+})
+
+test('a trap prints the message and the wasm backtrace, and exits 134', (t) => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'calc.wat')
+  fs.writeFileSync(file, TRAPPING)
+  const r = cli(['run', '--invoke', 'outer', file, '0'])
+  t.is(r.code, 134)
+  t.regex(r.stderr, /unreachable/)
+  t.regex(r.stderr, /wasm backtrace:\n\s+at calc!inner[\s\S]*\n\s+at calc!/)
+})
+
+test('--timeout and --fuel stop a guest that loops forever', (t) => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'calc.wat')
+  fs.writeFileSync(file, TRAPPING)
+  const timed = cli(['run', '--timeout', '100', '--invoke', 'spin', file])
+  t.is(timed.code, 134)
+  t.regex(timed.stderr, /interrupt/)
+  const fuel = cli(['run', '--fuel', '10000', '--invoke', 'spin', file])
+  t.is(fuel.code, 134)
+  t.regex(fuel.stderr, /fuel/)
+})
+
+ptest('run: args, --env, exit code and output equal the native build', (t) => {
+  const r = cli(['run', '--env', 'EXIT_CODE=5', '--env', 'GREETING=hi there', program('argsenv.wasm'), 'a', '--not-an-option', 'c d'])
+  const nat = spawnSync(program('argsenv.native'), ['a', '--not-an-option', 'c d'], { argv0: 'argsenv.wasm', env: { EXIT_CODE: '5', GREETING: 'hi there' } })
+  t.is(r.code, 5)
+  t.is(nat.status, 5)
+  t.is(r.stdout, nat.stdout.toString())
+  t.is(r.stderr, nat.stderr.toString())
+})
+
+ptest('--env NAME passes the host value; other host variables stay out', (t) => {
+  const r = cli(['run', '--env', 'PASSED', program('argsenv.wasm')], { env: { ...process.env, PASSED: 'yes', NOT_PASSED: 'no' } })
+  t.is(r.code, 0)
+  t.regex(r.stdout, /env PASSED=yes/)
+  t.notRegex(r.stdout, /NOT_PASSED/)
+})
+
+ptest('--dir HOST::GUEST and stdin from the parent', (t) => {
+  const dir = tempDir(t)
+  const data = randomBytes(20_000)
+  fs.writeFileSync(path.join(dir, 'f.bin'), data)
+  const input = Buffer.from('piped input')
+  const r = cli(['run', '--dir', `${dir}::/data`, program('hasher.wasm'), '/data'], { input })
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+  t.is(r.code, 0, r.stderr)
+  t.is(r.stdout, `${sha(input)}  -\n${sha(data)}  /data/f.bin\n`)
+  const denied = cli(['run', program('hasher.wasm'), '/data'], { input })
+  t.is(denied.code, 2, 'without --dir the directory is not there')
+})
+
+ptest('compile to .cwasm, then run the .cwasm with the same result', (t) => {
+  const dir = tempDir(t)
+  const out = path.join(dir, 'argsenv.cwasm')
+  const c = cli(['compile', program('argsenv.wasm'), '-o', out])
+  t.is(c.code, 0, c.stderr)
+  t.true(fs.readFileSync(out).subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])), 'an ELF object')
+  const a = cli(['run', '--env', 'EXIT_CODE=3', program('argsenv.wasm'), 'x'])
+  const b = cli(['run', '--env', 'EXIT_CODE=3', out, 'x'])
+  t.is(b.code, 3)
+  t.is(b.stdout, a.stdout.replace('argv[0]=argsenv.wasm', 'argv[0]=argsenv.cwasm'))
+})
+
+ptest('a large output through a pipe arrives whole', (t) => {
+  const r = cli(['run', program('sandbox.wasm'), 'big', '4000000'])
+  t.is(r.code, 0, r.stderr)
+  t.is(r.raw.length, 4_000_000)
+})

@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+// The `wasmtime-node` command: run a WASI program or invoke an export, precompile modules.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { Engine, Linker, Module, Store, Trap, WasiExit, type ValType } from './index'
+
+const RUN_HELP = `Usage: wasmtime-node run [OPTIONS] FILE [ARGS...]
+
+Run a WebAssembly module (.wasm, .wat or a .cwasm made by \`wasmtime-node compile\`) with WASI.
+A command's _start runs with ARGS as its arguments; the guest's exit code becomes this
+process's. A trap prints the message and the wasm backtrace and exits with 134.
+
+Options:
+  --invoke NAME        call the export NAME instead of _start; ARGS are its parameters
+                       (after a reactor's _initialize); its results are printed, one per line
+  --dir HOST[::GUEST]  give the guest the host directory HOST at GUEST (default: HOST);
+                       repeatable. Nothing outside these directories is reachable
+  --env NAME=VALUE     set an environment variable for the guest (repeatable);
+                       --env NAME passes the host's value
+  --fuel N             stop the guest (trap out_of_fuel) after N units of fuel
+  --timeout MS         stop the guest (trap interrupt) after MS milliseconds
+  -h, --help           print this help
+`
+
+const COMPILE_HELP = `Usage: wasmtime-node compile IN.wasm|IN.wat -o OUT.cwasm
+
+Compile a module ahead of time. \`wasmtime-node run OUT.cwasm\` then starts without compiling.
+The .cwasm is machine code for this wasmtime version, CPU and engine configuration; load it
+only if you made it.
+
+Options:
+  -o, --output FILE    where to write the compiled module (default: IN with .cwasm)
+  -h, --help           print this help
+`
+
+const HELP = `Usage: wasmtime-node <command> [OPTIONS]
+
+Commands:
+  run        run a WebAssembly module (see \`wasmtime-node run --help\`)
+  compile    precompile a module to a .cwasm (see \`wasmtime-node compile --help\`)
+
+Options:
+  -h, --help       print this help
+  -V, --version    print the version
+`
+
+/** Exit code for a trap, as `wasmtime run` (128 + SIGABRT). */
+const TRAP_EXIT = 134
+
+class UsageError extends Error {}
+
+/** The engine of the CLI: fuel metering on, so that `--fuel` works on any module or .cwasm. */
+let engine: Engine | undefined
+const cliEngine = () => (engine ??= new Engine({ consumeFuel: true }))
+
+interface RunArgs {
+  file: string
+  args: string[]
+  invoke?: string
+  dirs: [string, string][]
+  env: [string, string][]
+  fuel?: number
+  timeoutMs?: number
+}
+
+function takeValue(argv: string[], i: number, flag: string): string {
+  const v = argv[i + 1]
+  if (v === undefined) throw new UsageError(`${flag} needs a value`)
+  return v
+}
+
+function positiveNumber(v: string, flag: string): number {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0 || v.trim() === '') throw new UsageError(`${flag}: not a non-negative number: ${v}`)
+  return n
+}
+
+function parseRun(argv: string[]): RunArgs | null {
+  const r: RunArgs = { file: '', args: [], dirs: [], env: [] }
+  let i = 0
+  for (; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '-h' || a === '--help') return null
+    if (!a.startsWith('-') || a === '-') break
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
+    const value = () => inline ?? takeValue(argv, i++, flag)
+    switch (flag) {
+      case '--invoke': r.invoke = value(); break
+      case '--dir': {
+        const v = value()
+        const at = v.indexOf('::')
+        r.dirs.push(at < 0 ? [v, v] : [v.slice(0, at), v.slice(at + 2)])
+        break
+      }
+      case '--env': {
+        const v = value()
+        const at = v.indexOf('=')
+        if (at > 0) r.env.push([v.slice(0, at), v.slice(at + 1)])
+        else if (process.env[v] !== undefined) r.env.push([v, process.env[v]!])
+        break
+      }
+      case '--fuel': r.fuel = positiveNumber(value(), flag); break
+      case '--timeout': r.timeoutMs = positiveNumber(value(), flag); break
+      default: throw new UsageError(`unknown option ${a}`)
+    }
+  }
+  if (i >= argv.length) throw new UsageError('missing FILE')
+  r.file = argv[i]!
+  r.args = argv.slice(i + 1)
+  return r
+}
+
+/** wasm, WAT, or a precompiled module (an ELF object, as wasmtime writes them). */
+function loadModule(file: string): Module {
+  const bytes = readFileSync(file)
+  if (bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+    return Module.deserializeFile(cliEngine(), file, { trusted: true })
+  }
+  if (bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) return new Module(cliEngine(), bytes)
+  return new Module(cliEngine(), bytes.toString('utf8'))
+}
+
+function parseArg(text: string, type: ValType): unknown {
+  switch (type) {
+    case 'i32': case 'f32': case 'f64': {
+      const n = Number(text)
+      if (text.trim() === '' || Number.isNaN(n) && !/^[+-]?nan$/i.test(text)) throw new UsageError(`not a number for a ${type} parameter: ${text}`)
+      return type === 'i32' ? n | 0 : n
+    }
+    case 'i64':
+      try {
+        return BigInt.asIntN(64, BigInt(text))
+      } catch {
+        throw new UsageError(`not an integer for an i64 parameter: ${text}`)
+      }
+    default:
+      throw new UsageError(`--invoke cannot pass a ${type} parameter from the command line`)
+  }
+}
+
+function run(a: RunArgs): number {
+  const module = loadModule(a.file)
+  const store = new Store(module.engine, {
+    wasi: {
+      args: [basename(a.file), ...(a.invoke === undefined ? a.args : [])],
+      env: Object.fromEntries(a.env),
+      stdin: 'inherit',
+      stdout: 'inherit',
+      stderr: 'inherit',
+      preopens: Object.fromEntries(a.dirs.map(([host, guest]) => [guest, host])),
+    },
+    timeoutMs: a.timeoutMs,
+  })
+  store.setFuel(a.fuel ?? 2n ** 64n - 1n)
+  const instance = new Linker(module.engine).defineWasi().instantiate(store, module)
+  const exports = instance.exports as Record<string, unknown>
+  try {
+    if (a.invoke === undefined) {
+      const start = exports._start ?? exports._initialize
+      if (typeof start === 'function') start()
+      return 0
+    }
+    if (typeof exports._initialize === 'function') (exports._initialize as () => void)()
+    const f = exports[a.invoke] as ((...x: unknown[]) => unknown) & { type?: { params: ValType[] } }
+    if (typeof f !== 'function' || !f.type) throw new UsageError(`the module has no exported function ${JSON.stringify(a.invoke)}`)
+    const params = f.type.params
+    if (a.args.length !== params.length) throw new UsageError(`${a.invoke} takes ${params.length} argument(s), got ${a.args.length}`)
+    const result = f(...a.args.map((t, i) => parseArg(t, params[i]!)))
+    const results = Array.isArray(result) ? result : result === undefined ? [] : [result]
+    for (const r of results) process.stdout.write(`${String(r)}\n`)
+    return 0
+  } catch (e) {
+    if (e instanceof WasiExit) return e.exitCode
+    throw e
+  }
+}
+
+function compile(argv: string[]): number | null {
+  let input: string | undefined
+  let output: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '-h' || a === '--help') return null
+    if (a === '-o' || a === '--output') output = takeValue(argv, i++, a)
+    else if (a.startsWith('--output=')) output = a.slice('--output='.length)
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`)
+    else if (input === undefined) input = a
+    else throw new UsageError(`unexpected argument ${a}`)
+  }
+  if (input === undefined) throw new UsageError('missing IN file')
+  const bytes = readFileSync(input)
+  const src = bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d])) ? bytes : bytes.toString('utf8')
+  const out = output ?? input.replace(/\.(wasm|wat)$/, '') + '.cwasm'
+  writeFileSync(out, cliEngine().precompileModule(src))
+  return 0
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { version: string }).version
+}
+
+/** Run the CLI with `argv` (without node and the script); returns the exit code. */
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv
+  try {
+    switch (cmd) {
+      case 'run': {
+        const a = parseRun(rest)
+        if (!a) return print(RUN_HELP)
+        return run(a)
+      }
+      case 'compile': {
+        const code = compile(rest)
+        return code ?? print(COMPILE_HELP)
+      }
+      case '-V': case '--version':
+        return print(`wasmtime-node ${version()}\n`)
+      case undefined: case '-h': case '--help': case 'help':
+        return print(HELP)
+      default:
+        throw new UsageError(`unknown command ${cmd}`)
+    }
+  } catch (e) {
+    return report(e, cmd)
+  }
+}
+
+function print(text: string): number {
+  process.stdout.write(text)
+  return 0
+}
+
+function report(e: unknown, cmd: string | undefined): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`error: ${e.message}\n\n${cmd === 'compile' ? COMPILE_HELP : cmd === 'run' ? RUN_HELP : HELP}`)
+    return 2
+  }
+  const err = e as { message?: string; code?: string }
+  process.stderr.write(`error: ${err?.message ?? String(e)}\n`)
+  return e instanceof Trap ? TRAP_EXIT : 1
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2))
+}

@@ -1,0 +1,216 @@
+// WASI preview 1: options, the store's WASI set-up, and the one-call helpers.
+import { Engine } from './engine'
+import { WasiExit, typeError } from './errors'
+import { Linker } from './linker'
+import { Module, type BufferSource } from './module'
+import { Store, WASI_OUTPUT_MODULE, type HostFunction } from './store'
+import type { Instance } from './instance'
+
+/** A guest's stdout or stderr. */
+export type WasiOutput = 'inherit' | 'capture' | 'discard' | ((chunk: Uint8Array) => void)
+
+/**
+ * WASI preview 1 for a store (`new Store(engine, { wasi })`). The guest sees nothing of the host
+ * but what is given here: no env, no args, no files, no sockets unless granted.
+ */
+export interface WasiOptions {
+  /** The guest's argv (argv[0] included). Default: none. */
+  args?: string[]
+  /** The guest's environment. Default: empty (the host's is never passed implicitly). */
+  env?: Record<string, string>
+  /** Bytes or text to read, or `'inherit'` (the process's stdin). Default: empty. */
+  stdin?: Uint8Array | ArrayBuffer | string | 'inherit'
+  /**
+   * Default `'discard'` for a store, `'inherit'` for `runWasi`. `'capture'` keeps the bytes (up
+   * to 64 MiB, past that writes trap) for `store.takeWasiOutput()` / `WasiResult.stdout`. A
+   * function receives each chunk the guest writes: before a JS host function runs and when a
+   * call returns (sync calls), or as written (`callAsync`, `runWasiAsync`). A callback that
+   * throws makes the call throw that exception.
+   */
+  stdout?: WasiOutput
+  stderr?: WasiOutput
+  /**
+   * Guest path → host directory (a path, or `{ path, readonly }`). The guest can reach only
+   * these directories: `..`, absolute paths and symlinks that lead out are refused.
+   */
+  preopens?: Record<string, string | { path: string; readonly?: boolean }>
+}
+
+export interface WasiResult {
+  exitCode: number
+  /** Present when stdout was `'capture'`. */
+  stdout?: Uint8Array
+  stderr?: Uint8Array
+}
+
+/** `runWasi` options: WASI plus limits for the run. */
+export interface RunWasiOptions extends WasiOptions {
+  /** Fuel for the run (then an engine with `consumeFuel` is used for bytes/WAT input). */
+  fuel?: number
+  /** Wall-clock limit of the run in ms (traps with `interrupt`). */
+  timeoutMs?: number
+}
+
+
+/** @internal Validate `opts` and give `store` its WASI context. */
+export function configureWasi(store: Store, opts: unknown): void {
+  if (!opts || typeof opts !== 'object') throw typeError('wasi options must be an object')
+  const o = opts as WasiOptions
+  const args = o.args ?? []
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw typeError('wasi.args must be an array of strings')
+  const env = envPairs(o.env)
+  const [stdin, stdinBytes] = stdinOf(o.stdin)
+  const [stdout, stdoutSlot] = outputOf(store, o.stdout, 'stdout')
+  const [stderr, stderrSlot] = outputOf(store, o.stderr, 'stderr')
+  const preopens = preopensOf(o.preopens)
+  store._native.configureWasi({ args, env, stdin, stdout, stderr, stdoutSlot, stderrSlot, preopens }, stdinBytes)
+}
+
+function envPairs(env: unknown): string[][] {
+  if (env === undefined) return []
+  if (!env || typeof env !== 'object') throw typeError('wasi.env must be an object of strings')
+  return Object.entries(env).map(([k, v]) => {
+    if (typeof v !== 'string') throw typeError(`wasi.env.${k} must be a string`)
+    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) throw typeError(`wasi.env: invalid variable ${JSON.stringify(k)}`, 'ERR_INVALID_ARG_VALUE')
+    return [k, v]
+  })
+}
+
+function stdinOf(v: unknown): [string, Uint8Array | ArrayBuffer | undefined] {
+  if (v === undefined) return ['none', undefined]
+  if (v === 'inherit') return ['inherit', undefined]
+  if (typeof v === 'string') return ['bytes', Buffer.from(v, 'utf8')]
+  if (ArrayBuffer.isView(v)) return ['bytes', new Uint8Array(v.buffer, v.byteOffset, v.byteLength)]
+  if (v instanceof ArrayBuffer) return ['bytes', v]
+  throw typeError("wasi.stdin must be a Uint8Array, an ArrayBuffer, a string or 'inherit'")
+}
+
+/** The native mode of an output, and the slot of its callback in the store's table. */
+function outputOf(store: Store, v: unknown, name: 'stdout' | 'stderr'): [string, number | undefined] {
+  if (v === undefined) return ['discard', undefined]
+  if (v === 'inherit' || v === 'capture' || v === 'discard') return [v, undefined]
+  if (typeof v !== 'function') throw typeError(`wasi.${name} must be 'inherit', 'capture', 'discard' or a function`)
+  return ['callback', addOutputCallback(store, name, v as HostFunction)]
+}
+
+/**
+ * @internal Put an output callback in the store's host-function table (a slot like any host
+ * function's, so that `Store.receive` can re-bind it by module/name after a transfer).
+ */
+export function addOutputCallback(store: Store, name: string, fn: HostFunction): number {
+  const slot = store._fns.length
+  store._native.newFunc(slot, [], [], WASI_OUTPUT_MODULE, name)
+  store._fns.push(fn)
+  return slot
+}
+
+function preopensOf(v: unknown): { guest: string; host: string; readonly: boolean }[] {
+  if (v === undefined) return []
+  if (!v || typeof v !== 'object') throw typeError('wasi.preopens must be an object: guest path → host directory')
+  return Object.entries(v).map(([guest, d]) => {
+    const spec = typeof d === 'string' ? { path: d } : d
+    if (!spec || typeof spec !== 'object' || typeof (spec as { path?: unknown }).path !== 'string') {
+      throw typeError(`wasi.preopens[${JSON.stringify(guest)}] must be a directory path or { path, readonly }`)
+    }
+    const ro = (spec as { readonly?: unknown }).readonly ?? false
+    if (typeof ro !== 'boolean') throw typeError(`wasi.preopens[${JSON.stringify(guest)}].readonly must be a boolean`)
+    return { guest, host: (spec as { path: string }).path, readonly: ro }
+  })
+}
+
+let fuelEngine: Engine | undefined
+const wasiLinkers = new WeakMap<Engine, Linker>()
+
+/** A linker with WASI for `engine` (one per engine and thread: it has no JS functions). */
+function wasiLinker(engine: Engine): Linker {
+  let l = wasiLinkers.get(engine)
+  if (!l) wasiLinkers.set(engine, (l = new Linker(engine).defineWasi()))
+  return l
+}
+
+function moduleOf(m: unknown, fuel: boolean): Module {
+  if (m instanceof Module) return m
+  if (!(typeof m === 'string' || ArrayBuffer.isView(m) || m instanceof ArrayBuffer)) {
+    throw typeError('module must be a Module, wasm bytes or WAT text')
+  }
+  const engine = fuel ? (fuelEngine ??= new Engine({ consumeFuel: true })) : Engine.default
+  return new Module(engine, m as BufferSource | string)
+}
+
+function checkRunOptions(opts: unknown): RunWasiOptions {
+  if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
+  return opts as RunWasiOptions
+}
+
+interface Run {
+  store: Store
+  instance: Instance
+  start: ((...a: unknown[]) => unknown) & { callAsync(...a: unknown[]): Promise<unknown> }
+  capture: [boolean, boolean]
+}
+
+/** Instantiate a WASI command or reactor in a fresh store. */
+function prepare(module: unknown, opts: RunWasiOptions): Run {
+  const m = moduleOf(module, opts.fuel !== undefined)
+  const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...opts }
+  const store = new Store(m.engine, { wasi, fuel: opts.fuel, timeoutMs: opts.timeoutMs })
+  try {
+    const instance = wasiLinker(m.engine).instantiate(store, m)
+    const ex = instance.exports as Record<string, unknown>
+    const start = ex._start ?? ex._initialize
+    if (typeof start !== 'function') throw typeError('the module exports neither _start (a command) nor _initialize (a reactor)', 'ERR_INVALID_ARG_VALUE')
+    return { store, instance, start: start as Run['start'], capture: [wasi.stdout === 'capture', wasi.stderr === 'capture'] }
+  } catch (e) {
+    store.dispose()
+    throw e
+  }
+}
+
+function finish(run: Run, exitCode: number): WasiResult {
+  const r: WasiResult = { exitCode }
+  if (run.capture[0]) r.stdout = run.store.takeWasiOutput('stdout')
+  if (run.capture[1]) r.stderr = run.store.takeWasiOutput('stderr')
+  return r
+}
+
+/** `proc_exit(n)` ends the run with exit code n; anything else propagates. */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof WasiExit) return e.exitCode
+  throw e
+}
+
+/**
+ * Run a WASI command (`_start`; a reactor's `_initialize`) in a fresh store and return its exit
+ * code and captured output. stdout/stderr default to `'inherit'`. A trap throws `Trap`.
+ */
+export function runWasi(module: Module | BufferSource | string, options: RunWasiOptions = {}): WasiResult {
+  const run = prepare(module, checkRunOptions(options))
+  try {
+    let code = 0
+    try {
+      run.start()
+    } catch (e) {
+      code = exitCodeOf(e)
+    }
+    return finish(run, code)
+  } finally {
+    run.store.dispose()
+  }
+}
+
+/** `runWasi` off the event loop (`callAsync`): output callbacks receive chunks as written. */
+export async function runWasiAsync(module: Module | BufferSource | string, options: RunWasiOptions & { signal?: AbortSignal } = {}): Promise<WasiResult> {
+  const opts = checkRunOptions(options) as RunWasiOptions & { signal?: AbortSignal }
+  const run = prepare(module, opts)
+  try {
+    let code = 0
+    try {
+      await (opts.signal ? run.start.callAsync({ signal: opts.signal }) : run.start.callAsync())
+    } catch (e) {
+      code = exitCodeOf(e)
+    }
+    return finish(run, code)
+  } finally {
+    run.store.dispose()
+  }
+}
