@@ -1,4 +1,4 @@
-// The README's demo (`npm start`): compile a module once, instantiate it with a JS host
+// The core API in one page (`node examples/basics.mjs`): compile a module once, instantiate it with a JS host
 // function, share memory with it, and see a trap with its wasm backtrace.
 import { Engine, Module, Store, Instance, Trap } from 'wasmtime-node'
 

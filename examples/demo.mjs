@@ -152,9 +152,16 @@ for (const plugin of Object.keys(plugins)) {
 const fmt = (x) => (typeof x === 'number' ? `${x.toFixed(1)} ms` : String(x))
 console.log(`${'plugin'.padEnd(10)}${'requests'.padStart(9)}   ${'outcome'.padEnd(32)}${'p50'.padStart(10)}${'p90'.padStart(10)}${'p99'.padStart(10)}`)
 for (const [p, n, o, a, b, c] of rows) console.log(`${p.padEnd(10)}${String(n).padStart(9)}   ${o.padEnd(32)}${fmt(a).padStart(10)}${fmt(b).padStart(10)}${fmt(c).padStart(10)}`)
-const interrupted = samples.filter((s) => s.reply.error === 'interrupt').length
-const limited = samples.filter((s) => s.plugin === 'hog' && s.status !== 200).length
-console.log(`\n${samples.length} requests in ${elapsed.toFixed(1)} s (${(samples.length / elapsed).toFixed(0)} req/s); ${interrupted} runaway runs interrupted after ${LIMITS.timeoutMs} ms; ${limited} stopped at the memory limit; ${wrong} wrong answers`)
+const count = (pred) => samples.filter(pred).length
+const runaway = samples.filter((s) => s.plugin === 'spin')
+const byTimeout = runaway.filter((s) => s.reply.error === 'interrupt').length
+const byFuel = runaway.filter((s) => s.reply.error === 'out_of_fuel').length
+const limited = count((s) => s.plugin === 'hog' && s.status !== 200)
+const honest = samples.filter((s) => s.plugin === 'primes' || s.plugin === 'checksum')
+console.log(`\n${samples.length} requests in ${elapsed.toFixed(1)} s (${(samples.length / elapsed).toFixed(0)} req/s)`)
+console.log(`  ${runaway.length} runs of the endless loop stopped: ${byTimeout} by the ${LIMITS.timeoutMs} ms timeout, ${byFuel} out of fuel (whichever came first)`)
+console.log(`  ${limited} runs of the memory hog stopped at the ${LIMITS.memoryBytes >> 20} MiB limit`)
+console.log(`  ${honest.length - count((s) => (s.plugin === 'primes' || s.plugin === 'checksum') && s.status === 200)} failures and ${wrong} wrong answers among ${honest.length} well-behaved requests`)
 
 agent.destroy()
 server.close()
