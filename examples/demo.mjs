@@ -13,7 +13,7 @@ import { plugins, reference } from './plugins.mjs'
 const WORKERS = Math.max(2, Math.min(4, os.availableParallelism?.() ?? 2))
 const CLIENTS = 8
 const DURATION_MS = Number(process.env.DEMO_SECONDS ?? 3) * 1000
-const LIMITS = { fuel: 20_000_000, timeoutMs: 50, memoryBytes: 4 << 20 }
+const LIMITS = { fuel: 200_000_000, timeoutMs: 50, memoryBytes: 4 << 20 }
 
 // ---- compile once, share everywhere ----
 const engine = new Engine({ consumeFuel: true })
