@@ -35,6 +35,8 @@ pub struct EngineOptions {
     pub debug_info: Option<bool>,
     pub memory_reservation: Option<f64>,
     pub memory_guard_size: Option<f64>,
+    /// Directory of the on-disk compile cache (see cache.rs).
+    pub cache_directory: Option<String>,
 }
 
 fn feature(config: &mut Config, name: &str, on: bool) -> Res<()> {
@@ -117,12 +119,24 @@ pub struct EngineInfo {
     pub engine: Engine,
     pub epoch_interruption: bool,
     pub ticker: crate::control::Ticker,
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+impl EngineInfo {
+    /// Compile `wasm`, through the engine's on-disk cache when it has one.
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::Module> {
+        match &self.cache_dir {
+            Some(dir) => crate::cache::compile(&self.engine, dir, wasm),
+            None => wasmtime::Module::from_binary(&self.engine, wasm),
+        }
+    }
 }
 
 fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
     let config = build_config(o)?;
     let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
-    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default() }))
+    let cache_dir = o.cache_directory.as_ref().map(std::path::PathBuf::from);
+    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default(), cache_dir }))
 }
 
 /// The process-wide default engine: one native engine shared by every worker thread.

@@ -2,6 +2,7 @@
 //! public API on top of these `Native*` classes.
 
 mod async_call;
+mod cache;
 mod control;
 mod engine;
 mod error;

@@ -112,3 +112,37 @@ impl NativeLinker {
         Ok(NativeInstance::new(core.clone(), instance))
     }
 }
+
+/// A module with its imports resolved (wasmtime's `InstancePre`): type-checking and import
+/// resolution are done once, so each instantiation only builds the instance.
+#[napi]
+pub struct NativeInstancePre {
+    pre: wasmtime::InstancePre<Host>,
+}
+
+#[napi]
+impl NativeLinker {
+    #[napi(catch_unwind)]
+    pub fn instantiate_pre(&self, module: &NativeModule) -> napi::Result<NativeInstancePre> {
+        if !wasmtime::Engine::same(module.module.engine(), &self.engine) {
+            return Err(Fail::link("the module was compiled by another engine than the linker's").into());
+        }
+        let pre = self.linker.instantiate_pre(&module.module).map_err(link_err)?;
+        Ok(NativeInstancePre { pre })
+    }
+}
+
+#[napi]
+impl NativeInstancePre {
+    /// Instantiate in `store`. `lib/` makes sure that store-owned definitions (from `define`)
+    /// belong to this store; wasmtime would panic otherwise (caught, but refused earlier).
+    #[napi(catch_unwind)]
+    pub fn instantiate(&self, store: &NativeStore, fns: Unknown) -> napi::Result<NativeInstance> {
+        let core = &store.core;
+        if !wasmtime::Engine::same(self.pre.module().engine(), core.engine()) {
+            return Err(Fail::link("the module was compiled by another engine than the store's").into());
+        }
+        let instance = core.enter(fns.raw(), |mut cx| self.pre.instantiate(&mut cx).map_err(|e| core.wasm_error(e, true)))?;
+        Ok(NativeInstance::new(core.clone(), instance))
+    }
+}

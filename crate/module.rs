@@ -16,6 +16,13 @@ use crate::{js, types};
 /// a worker does not recompile it).
 static COMPILES: AtomicU64 = AtomicU64::new(0);
 
+/// `[hits, misses]` of the on-disk compile cache in this process.
+#[napi(catch_unwind)]
+pub fn compile_cache_stats() -> Vec<f64> {
+    let (h, m) = crate::cache::stats();
+    vec![h as f64, m as f64]
+}
+
 #[napi(catch_unwind)]
 pub fn compile_count() -> f64 {
     COMPILES.load(Ordering::Relaxed) as f64
@@ -69,7 +76,7 @@ impl NativeModule {
     pub fn new(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<Self> {
         let bytes = wasm_bytes(&env, &source)?;
         COMPILES.fetch_add(1, Ordering::Relaxed);
-        let module = Module::from_binary(&engine.engine, &bytes).map_err(Fail::from_compile)?;
+        let module = engine.info.value.compile(&bytes).map_err(Fail::from_compile)?;
         Ok(NativeModule::from_module(module, engine.info.clone()))
     }
 
@@ -180,7 +187,7 @@ impl Task for CompileTask {
 
     fn compute(&mut self) -> napi::Result<Module> {
         COMPILES.fetch_add(1, Ordering::Relaxed);
-        Module::from_binary(&self.engine.value.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
+        self.engine.value.compile(&self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
     }
 
     fn resolve(&mut self, _env: Env, module: Module) -> napi::Result<NativeModule> {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { native, type Native } from './native'
 import { isToken, token, wrapAs, type Shared } from './wrap'
 import { typeError } from './errors'
@@ -21,7 +23,17 @@ export interface EngineOptions {
   maxWasmStack?: number
   /** Turn wasm proposals on or off. */
   features?: Partial<Record<WasmFeature, boolean>>
+  /**
+   * `{ pooling }`: preallocated slots for instances, memories and tables, reused from store to
+   * store (much faster per-request instantiation; see BENCHMARKS.md).
+   */
   allocator?: 'on-demand' | { pooling: PoolingOptions }
+  /**
+   * An on-disk compile cache: `new Module(engine, bytes)` and `Module.compile` load a module
+   * compiled before (by any process with the same wasmtime version and engine options) instead
+   * of compiling it. `true` uses `$XDG_CACHE_HOME/wasmtime-node` (or `~/.cache/wasmtime-node`).
+   * The directory must be writable only by you: its files are loaded as machine code.
+   */
   cache?: boolean | { directory: string }
   parallelCompilation?: boolean
   debugInfo?: boolean
@@ -67,7 +79,7 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     out.pooling = { ...o.allocator.pooling }
   }
   if (o.profiler !== undefined && o.profiler !== 'none') throw typeError('profilers are not built into this binary', 'ERR_INVALID_ARG_VALUE')
-  if (o.cache !== undefined && o.cache !== false) throw typeError('the compile cache is not available yet', 'ERR_INVALID_ARG_VALUE')
+  out.cacheDirectory = cacheDirectory(o.cache)
   Object.assign(out, {
     strategy: o.strategy, optLevel: o.optLevel, consumeFuel: o.consumeFuel, epochInterruption: o.epochInterruption,
     maxWasmStack: o.maxWasmStack, parallelCompilation: o.parallelCompilation, debugInfo: o.debugInfo,
@@ -158,4 +170,16 @@ export function checkEngine(e: unknown, what = 'engine'): Engine {
   if (e instanceof Engine) return e
   if (isToken(e, 'Engine')) return Engine.fromShared(e)
   throw typeError(`${what} must be an Engine or a shared Engine token`)
+}
+
+function cacheDirectory(c: unknown): string | undefined {
+  if (c === undefined || c === false) return undefined
+  if (c === true) {
+    const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
+    return join(base, 'wasmtime-node')
+  }
+  if (c && typeof c === 'object' && typeof (c as { directory?: unknown }).directory === 'string' && (c as { directory: string }).directory !== '') {
+    return resolve((c as { directory: string }).directory)
+  }
+  throw typeError('cache must be true, false or { directory: string }', 'ERR_INVALID_ARG_VALUE')
 }

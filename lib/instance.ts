@@ -8,15 +8,15 @@ import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { Module, checkModule } from './module'
-import type { ImportType } from './types'
+import type { FuncType, ImportType } from './types'
 
 export type ImportValue = HostFunction | Func | Memory | Table | Global
 export type Imports = Record<string, Record<string, ImportValue>>
 export type ExportValue = ExportedFunction | Memory | Table | Global
 
 /** The public wrapper of a native extern. */
-export function wrapExtern(store: Store, n: unknown): ExportValue | null {
-  if (n instanceof native.NativeFunc) return Func._wrap(store, n).callable
+export function wrapExtern(store: Store, n: unknown, type?: FuncType): ExportValue | null {
+  if (n instanceof native.NativeFunc) return Func._wrap(store, n, type).callable
   if (n instanceof native.NativeMemory) return Memory._wrap(store, n)
   if (n instanceof native.NativeTable) return Table._wrap(store, n)
   if (n instanceof native.NativeGlobal) return Global._wrap(store, n)
@@ -43,11 +43,12 @@ function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
   throw new LinkError(`import ${where} must be a ${kind}, got ${typeof v === 'object' ? (v === null ? 'null' : v.constructor?.name ?? 'an object') : typeof v}`)
 }
 
-function buildExports(store: Store, n: Native.NativeInstance): Record<string, ExportValue> {
+function buildExports(store: Store, n: Native.NativeInstance, module?: Module): Record<string, ExportValue> {
   const flat = n.exports() as unknown[]
+  const types = module?._exportFuncTypes()
   const exports: Record<string, ExportValue> = Object.create(null)
   for (let i = 0; i < flat.length; i += 2) {
-    const w = wrapExtern(store, flat[i + 1])
+    const w = wrapExtern(store, flat[i + 1], types?.get(flat[i] as string))
     if (w) exports[flat[i] as string] = w
   }
   return Object.freeze(exports)
@@ -77,12 +78,12 @@ export class Instance {
       if (typeof ns !== 'object' && typeof ns !== 'function') throw new LinkError(`import object "${imp.module}" must be an object`)
       return importExtern(store, imp, (ns as Record<string, unknown>)[imp.name])
     })
-    return Instance._wrap(store, store._native.instantiate(module._native, externs, store._fns))
+    return Instance._wrap(store, store._native.instantiate(module._native, externs, store._fns), module)
   }
 
   /** @internal */
-  static _wrap(store: Store, n: Native.NativeInstance): Instance {
-    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n) }, true)
+  static _wrap(store: Store, n: Native.NativeInstance, module?: Module): Instance {
+    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n, module) }, true)
     return inst
   }
 

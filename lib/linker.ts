@@ -100,12 +100,22 @@ export class Linker {
       throw new StoreStateError('this linker holds items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
     }
     this.#bind(store)
-    return Instance._wrap(store, this._native.instantiate(store._native, module._native, store._fns))
+    return Instance._wrap(store, this._native.instantiate(store._native, module._native, store._fns), module)
   }
 
-  /** Resolve the imports once for many instantiations of `module`. */
+  /**
+   * Resolve the imports once for many instantiations of `module` (wasmtime's `InstancePre`):
+   * each `pre.instantiate(store)` then skips name resolution and type checks. Throws
+   * `LinkError` now if an import is missing. Later definitions in this linker do not affect it.
+   */
   instantiatePre(module: Module | Shared<'Module'>): InstancePre {
-    return new InstancePre(this, checkModule(module))
+    const m = checkModule(module)
+    return new InstancePre(this, m, this._native.instantiatePre(m._native), this.#store, this.#fns.length)
+  }
+
+  /** @internal Bind this linker's host functions into `store` (see `#bind`). */
+  _bind(store: Store): void {
+    this.#bind(store)
   }
 
   #useStore(store: Store): void {
@@ -136,9 +146,21 @@ export class InstancePre {
   constructor(
     readonly linker: Linker,
     readonly module: Module,
+    /** @internal */
+    readonly _native: Native.NativeInstancePre,
+    /** @internal The store that owns items the linker had defined (only it can instantiate). */
+    readonly _store: Store | undefined,
+    /** @internal */
+    readonly _fnCount: number,
   ) {}
 
+  /** A new instance in `store`. */
   instantiate(store: Store): Instance {
-    return this.linker.instantiate(store, this.module)
+    checkStore(store)
+    if (this._store && this._store !== store) {
+      throw new StoreStateError('this InstancePre uses items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
+    }
+    if ((store._linkerBound.get(this.linker._native.id) ?? 0) < this._fnCount) this.linker._bind(store)
+    return Instance._wrap(store, this._native.instantiate(store._native, store._fns), this.module)
   }
 }

@@ -2,7 +2,7 @@ import { native, type Native } from './native'
 import { isToken, token, wrapAs, type Shared } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { typeError } from './errors'
-import { frozenJson, type ExportType, type ImportType } from './types'
+import { frozenJson, type ExportType, type FuncType, type ImportType } from './types'
 
 export type BufferSource = ArrayBufferView | ArrayBuffer
 
@@ -23,6 +23,8 @@ export class Module {
   _imports?: readonly ImportType[]
   /** @internal */
   _exports?: readonly ExportType[]
+  /** @internal Exported functions' types by name (instances reuse them: no per-instance query). */
+  _funcTypes?: Map<string, FuncType>
 
   /** Compile wasm bytes, or WAT text given as a string. Throws `CompileError`. */
   constructor(engine: Engine | Shared<'Engine'>, bytes: BufferSource | string) {
@@ -63,6 +65,15 @@ export class Module {
 
   get exports(): readonly ExportType[] {
     return (this._exports ??= frozenJson(this._native.exportsJson()))
+  }
+
+  /** @internal */
+  _exportFuncTypes(): Map<string, FuncType> {
+    if (!this._funcTypes) {
+      this._funcTypes = new Map()
+      for (const e of this.exports) if (e.type.kind === 'func') this._funcTypes.set(e.name, e.type.type)
+    }
+    return this._funcTypes
   }
 
   /** A token for `Module.fromShared` in another worker: O(1), no copy, no recompilation. */

@@ -13,4 +13,10 @@ done
 for p in hasher files argsenv; do
   gcc -O2 -o "build/$p.native" "$p.c"
 done
+
+# Compute kernels for the benchmarks (bench/compute.mjs): wasm only.
+for k in kernels/*.c; do
+  name=$(basename "$k" .c)
+  "$CLANG" --target=wasm32-wasi -O2 -o "build/kernel-$name.wasm" "$k"
+done
 echo "programs built in $(pwd)/build"
