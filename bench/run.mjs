@@ -21,7 +21,7 @@ const compareFile = at >= 0 ? args[at + 1] : undefined
 if (at >= 0 && !compareFile) throw new Error('--compare needs a results.json file')
 // Read the baseline first: this run overwrites bench/results.json.
 const baseline = compareFile ? JSON.parse(readFileSync(compareFile, 'utf8')) : undefined
-const names = args.filter((a, i) => !a.startsWith('--') && i !== at + 1)
+const names = args.filter((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1))
 for (const n of names) if (!(n in SUITES)) throw new Error(`unknown suite ${n}; suites: ${Object.keys(SUITES).join(', ')}`)
 const chosen = names.length ? names : Object.keys(SUITES)
 
