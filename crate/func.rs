@@ -292,6 +292,25 @@ impl NativeFunc {
     }
 }
 
+/// A native JS function `(fns, ...args) => result` that calls `func` (see `NativeFunc::invoker`).
+pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, params: Box<[ValType]>, results: Box<[ValType]>) -> Res<js::Value> {
+    let has_refs = params.iter().chain(results.iter()).any(|t| t.is_ref());
+    let inv = Box::new(Invoker { core: core.clone(), func, params, results, has_refs });
+    let data = Box::into_raw(inv) as *mut std::ffi::c_void;
+    let mut f = ptr::null_mut();
+    // SAFETY: creating a function on this env; on failure we reclaim the box ourselves.
+    unsafe {
+        let name = c"invoke";
+        if sys::napi_create_function(env, name.as_ptr(), 6, Some(invoker_callback), data, &mut f) != sys::Status::napi_ok
+            || sys::napi_add_finalizer(env, f, data, Some(invoker_finalize), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
+        {
+            drop(Box::from_raw(data as *mut Invoker));
+            return Err(Fail::internal("could not create a native function"));
+        }
+    }
+    Ok(f)
+}
+
 fn type_list(out: &mut String, types: &[ValType]) {
     out.push('[');
     for (i, t) in types.iter().enumerate() {
@@ -311,26 +330,9 @@ impl NativeFunc {
     /// store's host-function table. `lib/` wraps it into the public callable.
     #[napi(catch_unwind)]
     pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
-        let inv = Box::new(Invoker {
-            core: self.core.clone(),
-            func: self.func,
-            params: self.params.clone(),
-            results: self.results.clone(),
-            has_refs: self.params.iter().chain(self.results.iter()).any(|t| t.is_ref()),
-        });
-        let data = Box::into_raw(inv) as *mut std::ffi::c_void;
-        let mut f = ptr::null_mut();
-        // SAFETY: creating a function on this env; on failure we reclaim the box ourselves.
-        unsafe {
-            let name = c"invoke";
-            if sys::napi_create_function(env.raw(), name.as_ptr(), 6, Some(invoker_callback), data, &mut f) != sys::Status::napi_ok
-                || sys::napi_add_finalizer(env.raw(), f, data, Some(invoker_finalize), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
-            {
-                drop(Box::from_raw(data as *mut Invoker));
-                return Err(Fail::internal("could not create a native function").into());
-            }
-            Ok(Unknown::from_raw_unchecked(env.raw(), f))
-        }
+        let f = invoker_value(env.raw(), &self.core, self.func, self.params.clone(), self.results.clone())?;
+        // SAFETY: `f` was just created in this callback's scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
     }
 
     /// Start a call on another thread: `args` is an array; returns a Promise (see async_call.rs).

@@ -77,9 +77,12 @@ impl NativeInstance {
 
 #[napi]
 impl NativeInstance {
-    /// `[name, wrapper, name, wrapper, …]` for all exports, in order.
+    /// `[name, wrapper, name, wrapper, …]` for all exports, in order. With `invokers`, a
+    /// function export comes as its invoker (see `NativeFunc::invoker`) rather than as a
+    /// `NativeFunc`: one native object per export instead of two, which is what per-request
+    /// instantiation pays for (`exportFunc` gives the `NativeFunc` when it is asked for).
     #[napi(catch_unwind)]
-    pub fn exports(&self, env: Env) -> napi::Result<Unknown<'_>> {
+    pub fn exports(&self, env: Env, invokers: Option<bool>) -> napi::Result<Unknown<'_>> {
         let mut cx = self.core.cx()?;
         let exports: Vec<(String, Extern)> = self.instance.exports(&mut cx).map(|e| (e.name().to_string(), e.into_extern())).collect();
         let raw = env.raw();
@@ -88,9 +91,23 @@ impl NativeInstance {
             let arr = js::array(raw, exports.len() * 2)?;
             for (i, (name, ext)) in exports.into_iter().enumerate() {
                 js::set_element(raw, arr, (2 * i) as u32, js::string_value(raw, &name)?)?;
-                js::set_element(raw, arr, (2 * i + 1) as u32, extern_value(&env, &self.core, ext, &cx)?)?;
+                let v = match ext {
+                    Extern::Func(f) if invokers == Some(true) => {
+                        let ty = f.ty(&cx);
+                        crate::func::invoker_value(raw, &self.core, f, ty.params().collect(), ty.results().collect())?
+                    }
+                    ext => extern_value(&env, &self.core, ext, &cx)?,
+                };
+                js::set_element(raw, arr, (2 * i + 1) as u32, v)?;
             }
             Ok(Unknown::from_raw_unchecked(raw, arr))
         }
+    }
+
+    /// The exported function `name` as a `NativeFunc` (null if there is none).
+    #[napi(catch_unwind)]
+    pub fn export_func(&self, name: String) -> napi::Result<Option<NativeFunc>> {
+        let mut cx = self.core.cx()?;
+        Ok(self.instance.get_func(&mut cx, &name).map(|f| NativeFunc::new(self.core.clone(), f, &cx)))
     }
 }

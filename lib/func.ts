@@ -67,12 +67,30 @@ type Invoker = (fns: HostFunction[], ...args: unknown[]) => unknown
  * signatures (no references, ≤ 3 params) pass their arguments without building an array.
  */
 function makeCallable(f: Func): ExportedFunction {
-  const inv = f._native.invoker() as Invoker
-  const fns = f._store._fns
-  const type = f.type
+  return callableOf(f._store, f.type, f._native.invoker() as Invoker, () => f)
+}
+
+/**
+ * @internal The callable of an instance's export, made from its invoker alone: its `Func` is
+ * created only if `.func` or `.callAsync` is used (cheaper per-request instantiation).
+ */
+export function exportedCallable(store: Store, n: Native.NativeInstance, name: string, type: FuncType, inv: unknown): ExportedFunction {
+  let f: Func | undefined
+  const callable: ExportedFunction = callableOf(store, type, inv as Invoker, () => {
+    if (!f) {
+      f = Func._wrap(store, n.exportFunc(name)!, type)
+      f._callable = callable
+    }
+    return f
+  })
+  return callable
+}
+
+function callableOf(store: Store, type: FuncType, inv: Invoker, funcOf: () => Func): ExportedFunction {
+  const fns = store._fns
   const np = type.params.length
-  const inConv = argsConv(f._store, type.params, convIn)
-  const outConv = resultsConv(f._store, type.results, convOut)
+  const inConv = argsConv(store, type.params, convIn)
+  const outConv = resultsConv(store, type.results, convOut)
   // The comment inside each function below is what postMessage's DataCloneError prints.
   let call: (...args: unknown[]) => unknown
   if (inConv || outConv) {
@@ -113,14 +131,11 @@ function makeCallable(f: Func): ExportedFunction {
       return inv(fns, ...args)
     }
   }
-  const callable = call as ExportedFunction
-  Object.defineProperties(callable, {
-    type: { value: type, enumerable: true },
-    func: { value: f, enumerable: true },
-    callAsync: {
-      value: (...args: unknown[]) => callAsync(f, args, inConv, outConv),
-    },
-  })
+  // Plain assignments (fast properties) for `type` and `callAsync`; `func` is made on demand.
+  const callable = call as ExportedFunction & { type: FuncType; callAsync: unknown }
+  callable.type = type
+  callable.callAsync = (...args: unknown[]) => callAsync(funcOf(), args, inConv, outConv)
+  Object.defineProperty(callable, 'func', { get: funcOf, enumerable: true })
   return callable
 }
 

@@ -3,7 +3,7 @@ import { wrapAs, type Shared } from './wrap'
 import { native } from './native'
 import { LinkError, typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
-import { Func, newHostFunc, type ExportedFunction } from './func'
+import { Func, exportedCallable, newHostFunc, type ExportedFunction } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
@@ -44,12 +44,19 @@ function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
 }
 
 function buildExports(store: Store, n: Native.NativeInstance, module?: Module): Record<string, ExportValue> {
-  const flat = n.exports() as unknown[]
   const types = module?._exportFuncTypes()
+  // With the module's types known, functions come as bare invokers (see exportedCallable).
+  const flat = n.exports(!!types) as unknown[]
   const exports: Record<string, ExportValue> = Object.create(null)
   for (let i = 0; i < flat.length; i += 2) {
-    const w = wrapExtern(store, flat[i + 1], types?.get(flat[i] as string))
-    if (w) exports[flat[i] as string] = w
+    const name = flat[i] as string
+    const v = flat[i + 1]
+    if (typeof v === 'function') {
+      exports[name] = exportedCallable(store, n, name, types!.get(name)!, v)
+      continue
+    }
+    const w = wrapExtern(store, v, types?.get(name))
+    if (w) exports[name] = w
   }
   return Object.freeze(exports)
 }

@@ -11,17 +11,17 @@ export const AFFINE: symbol = Symbol(HINT)
 
 /**
  * Make an instance of `cls` around existing native state, without running its constructor
- * (which would create new native state). Internal fields (`_x`) are non-enumerable; thread-affine
+ * (which would create new native state). Thread-affine
  * objects get their `threadAffine` marker first.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function wrapAs<T extends object>(cls: abstract new (...args: any[]) => T, fields: Record<string, unknown>, affine = false): T {
-  const o = Object.create(cls.prototype) as T
-  if (affine) Object.defineProperty(o, 'threadAffine', { value: AFFINE, enumerable: true })
-  for (const [k, value] of Object.entries(fields)) {
-    Object.defineProperty(o, k, { value, writable: true, configurable: true, enumerable: !k.startsWith('_') })
-  }
-  return o
+  // Plain assignments keep V8's fast properties (wrappers are made per export, per request).
+  // The marker goes first, so structured clone meets it before anything else.
+  const o = Object.create(cls.prototype) as Record<string, unknown>
+  if (affine) o.threadAffine = AFFINE
+  for (const k in fields) o[k] = fields[k]
+  return o as T
 }
 
 /** A plain object that survives postMessage / structured clone: names a shareable native object. */
