@@ -1,13 +1,12 @@
 // Real C kernels (programs/kernels/*.c, clang-14 -O2 for wasm32-wasi) on both engines: ours
-// through runWasi, V8 through node:wasi. "first run" is bytes → result (compile, instantiate,
+// through runWasi, V8 through node:wasi (in a child process). "first run" is bytes → result (compile, instantiate,
 // run); "warm" is the best of later runs of the same compiled module in fresh instances.
-// Every run's output is checked against the others (same checksum on both engines).
+// Every run's output is checked against the others (same checksum on both engines). V8 runs in
+// a child process of its own (bench/compute-v8.mjs).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import os from 'node:os'
 import path from 'node:path'
-import { WASI } from 'node:wasi'
 
 const require = createRequire(import.meta.url)
 const wt = require('../dist/index.js')
@@ -35,24 +34,11 @@ function ensureBuilt() {
   return true
 }
 
-// Node 20's node:wasi aborts the process when a WASI object is garbage-collected while another
-// one writes (uvwasi_fd_table_free → uv_mutex_destroy on a locked mutex, seen in a core dump):
-// keep them alive until the end of the suite.
-const keepAlive = []
-
-/** V8: node:wasi, output to a temp file; returns [ms, output]. */
-function runV8(module, name, args, tmp) {
-  const file = path.join(tmp, `${name}.out`)
-  const fd = openSync(file, 'w')
-  const t0 = now()
-  const wasi = new WASI({ version: 'preview1', args: [name, ...args], env: {}, stdout: fd, returnOnExit: true })
-  keepAlive.push(wasi)
-  const m = module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module)
-  const code = wasi.start(new WebAssembly.Instance(m, wasi.getImportObject()))
-  const ms = now() - t0
-  closeSync(fd)
-  if (code !== 0) throw new Error(`${name} exited with ${code} on V8`)
-  return [ms, readFileSync(file, 'utf8'), m]
+/** V8 + node:wasi, in a child process (see compute-v8.mjs): { first, warm, out }. */
+function runV8(file, name, args) {
+  const script = new URL('./compute-v8.mjs', import.meta.url).pathname
+  const r = execFileSync(process.execPath, ['--no-warnings', script, file, String(WARM_RUNS), name, ...args])
+  return JSON.parse(r.toString())
 }
 
 /** Ours: runWasi with captured output; returns [ms, output]. */
@@ -85,37 +71,30 @@ export function run() {
     console.log('compute: SKIPPED (clang-14 not installed: sh scripts/install-wasi-toolchain.sh)')
     return []
   }
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'wtn-bench-'))
   const noEpoch = new wt.Engine({ epochInterruption: false })
   const rows = []
   const ratios = { first: [], warm: [], noEpochWarm: [] }
-  try {
-    for (const [name, args] of Object.entries(KERNELS)) {
-      const bytes = readFileSync(path.join(BUILD, `kernel-${name}.wasm`))
-      trace(name, 'v8 first')
-      const [v8First, v8Out, v8Module] = runV8(bytes, name, args, tmp)
-      trace(name, 'v8 warm')
-      const [v8Warm, v8WarmOut] = warm(() => runV8(v8Module, name, args, tmp))
-      trace(name, 'ours first')
-      const [ourFirst, ourOut, ourModule] = runOurs(wt.Engine.default, bytes, name, args)
-      trace(name, 'ours warm')
-      const [ourWarm, ourWarmOut] = warm(() => runOurs(wt.Engine.default, ourModule, name, args))
-      trace(name, 'no epoch')
-      const noEpochModule = new wt.Module(noEpoch, bytes)
-      const [ourNoEpoch] = warm(() => runOurs(noEpoch, noEpochModule, name, args))
-      for (const o of [v8WarmOut, ourOut, ourWarmOut]) {
-        if (o !== v8Out) throw new Error(`${name}: outputs differ between engines:\n${v8Out}\n${o}`)
-      }
-      ratios.first.push(ourFirst / v8First)
-      ratios.warm.push(ourWarm / v8Warm)
-      ratios.noEpochWarm.push(ourNoEpoch / v8Warm)
-      rows.push({ name: `${name}: first run (compile + run)`, unit: 'ms', ours: ourFirst, peer: v8First, peerName: 'V8 + node:wasi, first run' })
-      rows.push({ name: `${name}: warm`, unit: 'ms', ours: ourWarm, peer: v8Warm, peerName: 'V8 + node:wasi, warm' })
-      rows.push({ name: `${name}: warm, epochInterruption: false`, unit: 'ms', ours: ourNoEpoch, peer: ourWarm, peerName: 'default engine (epochs on)' })
+  for (const [name, args] of Object.entries(KERNELS)) {
+    const file = path.join(BUILD, `kernel-${name}.wasm`)
+    const bytes = readFileSync(file)
+    trace(name, 'v8')
+    const { first: v8First, warm: v8Warm, out: v8Out } = runV8(file, name, args)
+    trace(name, 'ours first')
+    const [ourFirst, ourOut, ourModule] = runOurs(wt.Engine.default, bytes, name, args)
+    trace(name, 'ours warm')
+    const [ourWarm, ourWarmOut] = warm(() => runOurs(wt.Engine.default, ourModule, name, args))
+    trace(name, 'no epoch')
+    const noEpochModule = new wt.Module(noEpoch, bytes)
+    const [ourNoEpoch] = warm(() => runOurs(noEpoch, noEpochModule, name, args))
+    for (const o of [ourOut, ourWarmOut]) {
+      if (o !== v8Out) throw new Error(`${name}: outputs differ between engines:\n${v8Out}\n${o}`)
     }
-  } finally {
-    keepAlive.length = 0
-    rmSync(tmp, { recursive: true, force: true })
+    ratios.first.push(ourFirst / v8First)
+    ratios.warm.push(ourWarm / v8Warm)
+    ratios.noEpochWarm.push(ourNoEpoch / v8Warm)
+    rows.push({ name: `${name}: first run (compile + run)`, unit: 'ms', ours: ourFirst, peer: v8First, peerName: 'V8 + node:wasi, first run' })
+    rows.push({ name: `${name}: warm`, unit: 'ms', ours: ourWarm, peer: v8Warm, peerName: 'V8 + node:wasi, warm' })
+    rows.push({ name: `${name}: warm, epochInterruption: false`, unit: 'ms', ours: ourNoEpoch, peer: ourWarm, peerName: 'default engine (epochs on)' })
   }
   const n = Object.keys(KERNELS).length
   rows.push({ name: `compute geomean of ${n} kernels, warm`, unit: '×', ours: geomean(ratios.warm), peer: 1, peerName: 'V8 warm = 1', target: '≤ 1.0×' })
