@@ -34,11 +34,22 @@ function ensureBuilt() {
   return true
 }
 
-/** V8 + node:wasi, in a child process (see compute-v8.mjs): { first, warm, out }. */
+/**
+ * V8 + node:wasi, in a child process (see compute-v8.mjs): { first, warm, out }. Node 20's
+ * node:wasi itself crashes now and then (SIGSEGV/SIGABRT in that child, which has no addon
+ * loaded): such a run is retried, up to 3 times, and said so.
+ */
 function runV8(file, name, args) {
   const script = new URL('./compute-v8.mjs', import.meta.url).pathname
-  const r = execFileSync(process.execPath, ['--no-warnings', script, file, String(WARM_RUNS), name, ...args])
-  return JSON.parse(r.toString())
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = execFileSync(process.execPath, ['--no-warnings', script, file, String(WARM_RUNS), name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      return JSON.parse(r.toString())
+    } catch (e) {
+      if (!e.signal || attempt === 3) throw e
+      console.log(`compute: node:wasi crashed (${e.signal}) running ${name} on V8; retrying`)
+    }
+  }
 }
 
 /** Ours: runWasi with captured output; returns [ms, output]. */
