@@ -73,10 +73,11 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
     let core = unsafe { &*entry.core };
     let env = entry.env;
     let output = crate::wasi::queued_output(caller.data());
+    let stats = crate::store::HostStats::of(caller.data());
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
     let _scope = unsafe { HandleScope::open(env) };
     core.push_caller((caller as *mut Caller<'_, Host>).cast::<Caller<'static, Host>>());
-    core.sync_views();
+    core.sync_views_with(stats);
     // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us; `raw` holds
     // `params` on entry and has room for `results` (wasmtime's raw calling convention). The
     // guest's queued output goes to its callbacks first, so both keep the guest's order.

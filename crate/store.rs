@@ -131,14 +131,14 @@ impl Host {
 
 /// The counters of `Host` that the JS side follows.
 #[derive(Clone, Copy)]
-struct HostStats {
+pub struct HostStats {
     memory_bytes: u64,
     memory_count: u64,
     grow_count: u64,
 }
 
 impl HostStats {
-    fn of(h: &Host) -> HostStats {
+    pub fn of(h: &Host) -> HostStats {
         HostStats { memory_bytes: h.memory_bytes, memory_count: h.memory_count, grow_count: h.grow_count }
     }
 }
@@ -424,6 +424,8 @@ impl StoreCore {
 
     fn account_with(&self, stats: Option<HostStats>) {
         let want = match (self.state.get(), stats) {
+            // Pooled memories reserve their address space once, in the engine: count bytes only.
+            (State::Live, Some(s)) if self.engine_info.value.pooling => STORE_BASE_COST + s.memory_bytes as i64,
             (State::Live, Some(s)) => STORE_BASE_COST + s.memory_bytes.max(s.memory_count * MEMORY_WEIGHT) as i64,
             (State::Live, None) => self.accounted.get(),
             _ => 0,
@@ -444,7 +446,7 @@ impl StoreCore {
         }
     }
 
-    fn sync_views_with(&self, stats: HostStats) {
+    pub fn sync_views_with(&self, stats: HostStats) {
         if stats.grow_count != self.views_seen_grow.get() {
             self.views_seen_grow.set(stats.grow_count);
             self.detach_views();
