@@ -26,11 +26,13 @@ const log = (ptr, len) => {
   console.log(`host.log: "${text}"`)
 }
 instance = new Instance(store, module, { host: { log } })
+// An export may be a function, a memory, a table or a global: name the functions' type.
+const { greet, fib, divide } = /** @type {Record<string, import('wasmtime-node').ExportedFunction>} */ (instance.exports)
 
-instance.exports.greet()
-console.log('fib(30) =', instance.exports.fib(30n))
+greet()
+console.log('fib(30) =', fib(30n))
 try {
-  instance.exports.divide(1, 0)
+  divide(1, 0)
 } catch (e) {
   if (!(e instanceof Trap)) throw e
   console.log(`trap: ${e.trapCode} in ${e.wasmBacktrace.map((f) => f.func).join(' <- ')}`)

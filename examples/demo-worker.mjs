@@ -4,6 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
 import { Engine, Module, Store, Linker, Trap } from 'wasmtime-node'
 
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort) // a worker's: not null
+
 const t0 = performance.now()
 const engine = Engine.fromShared(workerData.engine)
 const linker = new Linker(engine)
@@ -22,15 +24,15 @@ function handle({ plugin, n, body }) {
     return { ok: true, result: run(n) }
   } catch (e) {
     if (e instanceof Trap) return { ok: false, error: e.trapCode }
-    return { ok: false, error: e.code ?? String(e) }
+    return { ok: false, error: /** @type {{ code?: string }} */ (e).code ?? String(e) }
   } finally {
     store.dispose()
   }
 }
 
-parentPort.on('message', (msg) => {
+port.on('message', (msg) => {
   const start = performance.now()
   const out = handle(msg)
-  parentPort.postMessage({ id: msg.id, ...out, ms: performance.now() - start })
+  port.postMessage({ id: msg.id, ...out, ms: performance.now() - start })
 })
-parentPort.postMessage({ ready: true, loadMs })
+port.postMessage({ ready: true, loadMs })

@@ -57,7 +57,7 @@ function dispatch(job) {
 // ---- the HTTP service ----
 const STATUS = { interrupt: 504, out_of_fuel: 429 }
 const server = http.createServer(async (req, res) => {
-  const url = new URL(req.url, 'http://localhost')
+  const url = new URL(/** @type {string} */ (req.url), 'http://localhost')
   const plugin = url.pathname.split('/')[2]
   if (!url.pathname.startsWith('/run/') || !(plugin in plugins)) {
     res.writeHead(404).end()
@@ -71,8 +71,8 @@ const server = http.createServer(async (req, res) => {
   const status = r.ok ? 200 : STATUS[r.error] ?? 500
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(r))
 })
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-const { port } = server.address()
+await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
+const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
 
 // ---- the load generator ----
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS + 1 })

@@ -14,12 +14,14 @@ const wat = `(module
 const where = isMainThread ? 'main' : `worker ${workerData.n}`
 // Host functions belong to a thread: every thread supplies its own.
 const imports = { host: { log: (n) => console.log(`[${where}] count is ${n}`) } }
+/** `instance.exports.tick()` (an export may be a function, a memory, a table or a global: name its type). */
+const tick = (/** @type {Instance} */ instance) => /** @type {import('wasmtime-node').ExportedFunction} */ (instance.exports.tick)()
 
 if (isMainThread) {
   const module = new Module(Engine.default, wat) // compiled once, here
   const store = new Store()
   const instance = new Instance(store, module, imports)
-  instance.exports.tick()
+  tick(instance)
 
   // Move the store (and the instance in it) to a worker; it sends it back after one tick.
   const worker = new Worker(new URL(import.meta.url), { workerData: { n: 1, module: module.share() } })
@@ -29,16 +31,20 @@ if (isMainThread) {
   worker.once('exit', () => {
     // (Received after the worker exits only so that its console output comes first.)
     const { objects } = Store.receive(back, { imports })
-    objects.instance.exports.tick() // count is 3: the state came back intact
+    tick(/** @type {Instance} */ (objects.instance)) // count is 3: the state came back intact
+    // A share token does not keep its module alive: `module` must stay reachable until the
+    // worker has called Module.fromShared — referring to it here does that.
+    console.log(`main: one compiled module (${module.exports.length} exports) served both threads`)
   })
 } else {
-  parentPort.once('message', (token) => {
+  const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort) // a worker's: not null
+  port.once('message', (token) => {
     const { store, objects } = Store.receive(token, { imports })
-    objects.instance.exports.tick() // count is 2
+    tick(/** @type {Instance} */ (objects.instance)) // count is 2
     // The shared module is usable here too, without recompiling:
     const other = new Instance(store, Module.fromShared(workerData.module), imports)
-    other.exports.tick() // a fresh instance: its count is 1
-    parentPort.postMessage(store.transfer({ instance: objects.instance }))
-    parentPort.close()
+    tick(other) // a fresh instance: its count is 1
+    port.postMessage(store.transfer({ instance: objects.instance }))
+    port.close()
   })
 }

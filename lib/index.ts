@@ -16,7 +16,7 @@ export {
 export type {
   ValType, FuncType, MemoryType, TableType, GlobalType, ExternType, ImportType, ExportType,
 } from './types'
-export type StoreObject = import('./instance').ExportValue | import('./instance').Instance
+export type { StoreObject } from './store'
 export { InterruptHandle } from './interrupt'
 export { MovedExternRef, type StoreTransfer, type ReceiveImports } from './store'
 export type { Shared } from './wrap'

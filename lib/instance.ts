@@ -68,7 +68,7 @@ export class Instance {
   /** @internal */
   readonly _store!: Store
   /** The exports, like `WebAssembly.Instance#exports`: functions are callable JS functions. */
-  readonly exports!: Record<string, ExportValue>
+  readonly exports!: Readonly<Record<string, ExportValue>>
 
   /**
    * Instantiate `module` in `store`. `imports` is shaped like `WebAssembly.instantiate`'s:

@@ -10,7 +10,7 @@ import { Global } from './global'
 import { Instance } from './instance'
 import { Module, checkModule } from './module'
 import { checkFuncType, type FuncType } from './types'
-import { AFFINE, type Shared } from './wrap'
+import { AFFINE, wrapAs, type Shared } from './wrap'
 
 function checkName(v: unknown, what: string): string {
   if (typeof v !== 'string') throw typeError(`${what} must be a string`)
@@ -110,7 +110,8 @@ export class Linker {
    */
   instantiatePre(module: Module | Shared<'Module'>): InstancePre {
     const m = checkModule(module)
-    return new InstancePre(this, m, this._native.instantiatePre(m._native), this.#store, this.#fns.length)
+    const fields = { linker: this, module: m, _native: this._native.instantiatePre(m._native), _store: this.#store, _fnCount: this.#fns.length }
+    return wrapAs(InstancePre as unknown as abstract new () => InstancePre, fields, true)
   }
 
   /** @internal Bind this linker's host functions into `store` (see `#bind`). */
@@ -142,17 +143,19 @@ export class Linker {
 
 /** A module with its imports resolved by a linker, ready to instantiate repeatedly. */
 export class InstancePre {
+  /** The linker that resolved the imports. */
+  readonly linker!: Linker
+  /** The module it instantiates. */
+  readonly module!: Module
   /** @internal */
-  constructor(
-    readonly linker: Linker,
-    readonly module: Module,
-    /** @internal */
-    readonly _native: Native.NativeInstancePre,
-    /** @internal The store that owns items the linker had defined (only it can instantiate). */
-    readonly _store: Store | undefined,
-    /** @internal */
-    readonly _fnCount: number,
-  ) {}
+  readonly _native!: Native.NativeInstancePre
+  /** @internal The store that owns items the linker had defined (only it can instantiate). */
+  readonly _store!: Store | undefined
+  /** @internal */
+  readonly _fnCount!: number
+
+  /** Made by `linker.instantiatePre(module)`. */
+  protected constructor() {}
 
   /** A new instance in `store`. */
   instantiate(store: Store): Instance {

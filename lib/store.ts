@@ -324,7 +324,8 @@ export class ExternRefBase {
   constructor(readonly value: unknown) {}
 }
 
-export type StoreObject = object
+/** What `store.transfer()` moves by name, and `Store.receive()` gives back. */
+export type StoreObject = import('./instance').ExportValue | import('./instance').Instance
 
 export function checkStore(s: unknown): Store {
   if (s instanceof Store) return s

@@ -46,7 +46,7 @@ export interface WasiResult {
 /** `runWasi` options: WASI plus limits for the run. */
 export interface RunWasiOptions extends WasiOptions {
   /** Fuel for the run (then an engine with `consumeFuel` is used for bytes/WAT input). */
-  fuel?: number
+  fuel?: number | bigint
   /** Wall-clock limit of the run in ms (traps with `interrupt`). */
   timeoutMs?: number
 }

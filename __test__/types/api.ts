@@ -1,0 +1,335 @@
+// Type-level test of the public API, as a user of the package sees it: 'wasmtime-node' resolves
+// (package self-reference) to the built dist/index.d.ts. Never run, only type-checked by
+// `npm run typecheck` (and __test__/typecheck.test.ts). The first part must compile; every line
+// after a `// @ts-expect-error` must NOT compile (tsc fails if it does: the types got looser).
+import {
+  CompileError, Config, Engine, ExternRef, Func, Global, Instance, InstancePre, InterruptHandle, LinkError, Linker,
+  Memory, Module, MovedExternRef, Store, StoreStateError, Table, Trap, WasiExit, WasmtimeError, runWasi,
+  runWasiAsync, wat2wasm,
+  type BufferSource, type CallOptions, type EngineOptions, type ExportType, type ExportValue, type ExportedFunction,
+  type Frame, type FuncType, type GlobalType, type HostFunction, type ImportType, type ImportValue, type Imports,
+  type MemoryType, type PoolingOptions, type ReceiveImports, type ReceiveWasi, type RunWasiOptions, type Shared,
+  type StoreLimits, type StoreObject, type StoreOptions, type StoreTransfer, type TableType, type TrapCode,
+  type ValType, type WasiOptions, type WasiOutput, type WasiResult, type WasmFeature,
+} from 'wasmtime-node'
+
+declare const bytes: Uint8Array
+declare const signal: AbortSignal
+
+// ---------------------------------------------------------------------------------------------
+// Correct usages: each is assigned to an explicitly typed variable, so its type is checked.
+// ---------------------------------------------------------------------------------------------
+
+// Engine, Config, EngineOptions
+const pooling: PoolingOptions = { totalCoreInstances: 10, totalMemories: 10, totalTables: 10, maxMemorySize: 1 << 20 }
+const features: WasmFeature[] = ['simd', 'threads', 'memory64']
+const engineOptions: EngineOptions = {
+  strategy: 'cranelift', optLevel: 'speed', consumeFuel: true, epochInterruption: true, maxWasmStack: 1 << 20,
+  features: { simd: true, gc: false }, allocator: { pooling }, cache: { directory: '/tmp/cache' },
+  parallelCompilation: true, debugInfo: false, profiler: 'none', memoryReservation: 1 << 30, memoryGuardSize: 1 << 16,
+}
+const onDemand: EngineOptions = { allocator: 'on-demand', cache: true }
+const config: Config = new Config(engineOptions)
+const frozenOptions: Readonly<EngineOptions> = config.options
+const configToken: Shared<'Config'> = config.share()
+const configBack: Config = Config.fromShared(config.share())
+const engine: Engine = new Engine(onDemand)
+const engineFromConfig: Engine = new Engine(config)
+const defaultEngine: Engine = Engine.default
+const engineToken: Shared<'Engine'> = engine.share()
+const engineBack: Engine = Engine.fromShared(engineToken)
+const cwasm: Buffer = engine.precompileModule('(module)')
+const epochs: boolean = engine.epochInterruption
+engine.incrementEpoch()
+
+// Module
+const wasm: Uint8Array = wat2wasm('(module (func (export "f")))')
+const source: BufferSource = wasm
+const module: Module = new Module(engine, wasm)
+const moduleFromWat: Module = new Module(engineToken, '(module)')
+const compiled: Promise<Module> = Module.compile(engine, source)
+const valid: boolean = Module.validate(engine, bytes)
+const moduleName: string | null = module.name
+const imports: readonly ImportType[] = module.imports
+const exportTypes: readonly ExportType[] = module.exports
+const moduleToken: Shared<'Module'> = module.share()
+const moduleBack: Module = Module.fromShared(moduleToken)
+const moduleEngine: Engine = module.engine
+const serialized: Buffer = module.serialize()
+const deserialized: Module = Module.deserialize(engine, serialized, { trusted: true })
+const fromFile: Module = Module.deserializeFile(engine, '/tmp/m.cwasm', { trusted: true })
+for (const e of module.exports) {
+  if (e.type.kind === 'func') {
+    const ft: FuncType = e.type.type // narrowed by `kind`
+    const params: readonly ValType[] = ft.params
+  } else if (e.type.kind === 'memory') {
+    const mt: MemoryType = e.type.type
+  }
+}
+
+// Store, StoreOptions, StoreLimits
+const limits: StoreLimits = { memorySize: 1 << 20, tableElements: 100, instances: 1, tables: 1, memories: 1 }
+const storeOptions: StoreOptions<{ user: string }> = { data: { user: 'u' }, fuel: 10n, limits, timeoutMs: 50 }
+const store: Store<{ user: string }> = new Store(engine, storeOptions)
+const user: string = store.data.user
+const defaultStore: Store = new Store()
+const storeOnToken: Store<number> = new Store(engineToken, { data: 1 })
+store.setFuel(1_000)
+const fuel: number | bigint = store.getFuel()
+store.setTimeout(null)
+store.setEpochDeadline(1)
+store.setLimits({ memorySize: 2 << 20 })
+const handle: InterruptHandle = store.interruptHandle()
+const handleToken: Shared<'InterruptHandle'> = handle.share()
+const handleBack: InterruptHandle = InterruptHandle.fromShared(handleToken)
+handleBack.interrupt()
+const captured: Uint8Array = store.takeWasiOutput('stdout')
+store.gc()
+{
+  using scoped = new Store(engine) // Symbol.dispose
+  const scopedEngine: Engine = scoped.engine
+}
+
+// Instance, exports, imports
+const host: HostFunction = (a: number, b: number) => a + b
+const func: Func = new Func(store, { params: ['i32', 'i32'], results: ['i32'] }, host, { module: 'env', name: 'add' })
+const funcType: FuncType = func.type
+const callable: ExportedFunction = func.callable
+const callResult: unknown = func.call(1, 2)
+const callAsyncResult: Promise<unknown> = func.callAsync(1, 2)
+const memory: Memory = new Memory(store, { minimum: 1, maximum: 2 })
+const globalType: GlobalType = { value: 'i32', mutable: true }
+const global: Global = new Global(store, globalType, 0)
+global.value = 1
+const tableType: TableType = { element: 'externref', minimum: 1 }
+const table: Table = new Table(store, tableType, null)
+const importValues: ImportValue[] = [host, func, memory, table, global]
+const importObject: Imports = { env: { add: host, add2: func, memory, table, global } }
+const instance: Instance = new Instance(store, module, importObject)
+const instanceFromToken: Instance = new Instance(store, moduleToken)
+const exportsRecord: Record<string, ExportValue> = instance.exports
+const maybeFunc: Func | null = instance.getFunc('f')
+const maybeMemory: Memory | null = instance.getMemory('memory')
+const maybeTable: Table | null = instance.getTable('t')
+const maybeGlobal: Global | null = instance.getGlobal('g')
+const f = instance.exports.f
+if (typeof f === 'function') {
+  const result: unknown = f(1, 2n) // an ExportedFunction (narrowed by typeof)
+  const fType: FuncType = f.type
+  const fFunc: Func = f.func
+  const callOptions: CallOptions = { signal, timeoutMs: 10, fuel: 100n }
+  const later: Promise<unknown> = f.callAsync(1, callOptions)
+} else if (f instanceof Memory) {
+  const pages: number = f.grow(1) + f.size()
+  const view: ArrayBuffer = f.buffer
+  const copy: Uint8Array = f.read(0, 4)
+  f.write(0, copy)
+  const type: MemoryType = f.type
+}
+const tableSize: number = table.grow(1, null) + table.size()
+table.set(0, new ExternRef(store, { any: 'value' }))
+const element: unknown = table.get(0)
+const externValue: unknown = new ExternRef(store, 'x').value
+
+// Linker, InstancePre
+const linker: Linker = new Linker(engine).defineWasi().func('env', 'add', { params: ['i32', 'i32'], results: ['i32'] }, host)
+linker.allowShadowing = true
+const linkerEngine: Engine = linker.define(store, 'env', 'memory', memory).defineInstance(store, 'other', instance).engine
+const linked: Instance = linker.instantiate(store, module)
+const pre: InstancePre = linker.instantiatePre(moduleToken)
+const preInstance: Instance = pre.instantiate(store)
+const preModule: Module = pre.module
+const preLinker: Linker = pre.linker
+
+// Moving a store between threads
+const storeObject: StoreObject = instance
+const transfer: StoreTransfer = store.transfer({ instance, memory, f: callable })
+const transferNames: readonly string[] = transfer.names
+const receiveImports: ReceiveImports = { env: { add: host, add2: func } }
+const receiveWasi: ReceiveWasi = { stdout: (chunk: Uint8Array) => void chunk }
+const received: { store: Store } = Store.receive(transfer, { imports: receiveImports, data: 1, wasi: receiveWasi })
+const moved: { readonly movedExternRef: true } = MovedExternRef
+
+// WASI
+const stdout: WasiOutput = (chunk: Uint8Array) => void chunk.byteLength
+const wasiOptions: WasiOptions = {
+  args: ['prog', '--flag'], env: { HOME: '/' }, stdin: 'text input', stdout, stderr: 'capture',
+  preopens: { '/data': '/tmp', '/ro': { path: '/etc', readonly: true } },
+}
+const wasiStore: Store = new Store(engine, { wasi: { ...wasiOptions, stdin: 'inherit', stdout: 'discard' } })
+const runOptions: RunWasiOptions = { ...wasiOptions, fuel: 1_000_000, timeoutMs: 1_000 }
+const result: WasiResult = runWasi(bytes, { stdout: 'capture' })
+const exitCode: number = result.exitCode
+const capturedStdout: Uint8Array | undefined = result.stdout
+const fromModule: WasiResult = runWasi(module, runOptions)
+const fromWat: WasiResult = runWasi('(module (func (export "_start")))')
+const asyncResult: Promise<WasiResult> = runWasiAsync(bytes, { ...runOptions, signal })
+
+// Errors
+function describe(e: unknown): string {
+  if (e instanceof Trap) {
+    const code: TrapCode = e.trapCode
+    const frames: readonly Frame[] = e.wasmBacktrace
+    const where: string | null = frames[0]?.func ?? null
+    return `${code} at ${where}`
+  }
+  if (e instanceof WasiExit) return `exit ${e.exitCode}`
+  if (e instanceof CompileError || e instanceof LinkError || e instanceof StoreStateError) return e.code
+  const base: WasmtimeError | null = e instanceof WasmtimeError ? e : null
+  return base?.message ?? String(e)
+}
+const trapCode: TrapCode = 'out_of_fuel'
+const errorIsError: Error = new Trap('trap', 'unreachable')
+
+// ---------------------------------------------------------------------------------------------
+// Misuses: each next line must fail to compile.
+// ---------------------------------------------------------------------------------------------
+
+// @ts-expect-error stdout is 'inherit' | 'capture' | 'discard' | a callback, not 'loud'
+runWasi(bytes, { stdout: 'loud' })
+
+// @ts-expect-error unknown option name (excess property: `stdoutt`)
+runWasi(bytes, { stdoutt: 'capture' })
+
+// @ts-expect-error runWasiAsync returns a Promise<WasiResult>, not a WasiResult
+const notAwaited: WasiResult = runWasiAsync(bytes)
+
+// @ts-expect-error Module.compile returns a Promise<Module>
+const notAwaitedModule: Module = Module.compile(engine, bytes)
+
+// @ts-expect-error Module.deserialize runs machine code: `{ trusted: true }` is required
+Module.deserialize(engine, serialized)
+
+// @ts-expect-error `trusted` must be the literal `true`, not any boolean
+Module.deserialize(engine, serialized, { trusted: Math.random() > 0.5 })
+
+// @ts-expect-error a string is not a Store
+new Instance('store', module)
+
+// @ts-expect-error an Engine is not a Store
+new Memory(engine, { minimum: 1 })
+
+// @ts-expect-error Store has no `run` method
+store.run()
+
+// @ts-expect-error allocator is 'on-demand' or { pooling: {...} }, not the pooling options themselves
+new Engine({ allocator: { totalMemories: 10 } })
+
+// @ts-expect-error allocator: 'pooling' is not a value (use { pooling: {} })
+new Engine({ allocator: 'pooling' })
+
+// @ts-expect-error pooling sizes are numbers
+new Engine({ allocator: { pooling: { totalMemories: '10' } } })
+
+// @ts-expect-error optLevel has no 'fast'
+new Engine({ optLevel: 'fast' })
+
+// @ts-expect-error no wasm feature called 'simd128'
+new Engine({ features: { simd128: true } })
+
+// @ts-expect-error consumeFuel is a boolean
+new Engine({ consumeFuel: 'yes' })
+
+// @ts-expect-error fuel is a number or a BigInt
+new Store(engine, { fuel: '1000' })
+
+// @ts-expect-error StoreLimits has no `memory` (it is `memorySize`)
+new Store(engine, { limits: { memory: 1 << 20 } })
+
+// @ts-expect-error store data of type number is not a string
+const wrongData: Store<string> = new Store(engine, { data: 1 })
+
+// @ts-expect-error a Module token is not an Engine token
+Engine.fromShared(module.share())
+
+// @ts-expect-error an Engine token is not a Module token
+new Instance(store, engine.share())
+
+// @ts-expect-error Engine.default is read-only
+Engine.default = engine
+
+// @ts-expect-error wat2wasm takes WAT text, not bytes
+wat2wasm(bytes)
+
+// @ts-expect-error 'i33' is not a value type
+new Func(store, { params: ['i33'], results: [] }, host)
+
+// @ts-expect-error a table element is 'funcref' or 'externref'
+new Table(store, { element: 'i32', minimum: 1 })
+
+// @ts-expect-error getFunc may return null
+const notNull: Func = instance.getFunc('f')
+
+// @ts-expect-error an export may be a Memory, Table or Global: not callable before narrowing
+instance.exports.f(1)
+
+// @ts-expect-error only 'stdout' or 'stderr' can be captured
+store.takeWasiOutput('stdin')
+
+// @ts-expect-error WASI env values are strings
+new Store(engine, { wasi: { env: { N: 1 } } })
+
+// @ts-expect-error WASI args are an array of strings, not one string
+runWasi(bytes, { args: 'prog --flag' })
+
+// @ts-expect-error a preopen is a path or { path, readonly }
+runWasi(bytes, { preopens: { '/': { dir: '/tmp' } } })
+
+// @ts-expect-error setTimeout takes milliseconds (a number) or null
+store.setTimeout('100')
+
+// @ts-expect-error InterruptHandle's constructor is protected: use store.interruptHandle()
+new InterruptHandle()
+
+// @ts-expect-error module.exports is read-only
+module.exports.push({ name: 'x', type: { kind: 'func', type: { params: [], results: [] } } })
+
+// @ts-expect-error WasmtimeError.code is read-only
+errorIsError instanceof WasmtimeError && (errorIsError.code = 'X')
+
+// @ts-expect-error a StoreTransfer token carries names/data/externs, not just kind and id
+Store.receive({ kind: 'StoreTransfer', id: '1' })
+
+// @ts-expect-error a receive import is a function or a Func, not a number
+Store.receive(transfer, { imports: { env: { add: 42 } } })
+
+// @ts-expect-error a primitive is not a store object
+store.transfer({ n: 1 })
+
+// @ts-expect-error Linker.func needs a function type (params and results) before the function
+new Linker(engine).func('env', 'add', host)
+
+// @ts-expect-error `hooks` is internal, not exported
+import { hooks } from 'wasmtime-node'
+
+// @ts-expect-error ExternRef needs the store it belongs to
+new ExternRef({ value: 1 })
+
+// @ts-expect-error a Global's type needs `mutable`
+new Global(store, { value: 'i32' }, 0)
+
+// @ts-expect-error Memory.buffer is read-only
+memory.buffer = new ArrayBuffer(8)
+
+// @ts-expect-error runWasi's fuel is a number or a BigInt, not a string
+runWasi(bytes, { fuel: '10' })
+
+// @ts-expect-error an InstancePre is made by linker.instantiatePre(module)
+new InstancePre()
+
+// @ts-expect-error a Date is not an object of a store
+store.transfer({ when: new Date() })
+
+// @ts-expect-error exports are read-only
+instance.exports.extra = memory
+
+// Silence "declared but never used" if noUnusedLocals is ever turned on.
+export const used = [
+  features, frozenOptions, configToken, configBack, engineFromConfig, defaultEngine, engineBack, cwasm, epochs,
+  moduleFromWat, compiled, valid, moduleName, imports, exportTypes, moduleBack, moduleEngine, deserialized, fromFile,
+  user, defaultStore, storeOnToken, fuel, captured, funcType, callResult, callAsyncResult, importValues,
+  instanceFromToken, exportsRecord, maybeFunc, maybeMemory, maybeTable, maybeGlobal, tableSize, element, externValue,
+  linkerEngine, linked, preInstance, preModule, preLinker, storeObject, transferNames, received, moved, wasiStore,
+  exitCode, capturedStdout, fromModule, fromWat, asyncResult, describe, trapCode, notAwaited, notAwaitedModule,
+  wrongData, notNull, hooks,
+]
