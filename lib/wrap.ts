@@ -1,4 +1,6 @@
-const HINT = 'wasmtime-node: this object belongs to its store\'s thread and cannot be posted; use store.transfer() and Store.receive() to move the store (or share() for an Engine or Module)'
+// Short, with the remedy first: Node 22+ and Deno cut symbol descriptions in DataCloneError
+// messages after about 100 characters.
+const HINT = 'wasmtime-node: use store.transfer() to move a store to another thread (share() for Engine/Module)'
 
 /**
  * The value of the `threadAffine` property of every Store-connected object (and Linker). It
