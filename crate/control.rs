@@ -141,7 +141,7 @@ pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<Engin
     }
     let c = &mut cx.data_mut().control;
     let timeout = c.next_timeout.take().or(c.default_timeout);
-    c.deadline = timeout.map(|t| Instant::now() + t);
+    c.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     if timeout.is_none() || !info.value.epoch_interruption {
         return None;
     }
@@ -177,13 +177,16 @@ pub fn store_get_fuel(store: &NativeStore) -> napi::Result<String> {
     Ok(store.core.cx()?.get_fuel().map_err(fuel_error)?.to_string())
 }
 
+const MAX_TIMEOUT_MS: f64 = 2147483647.0;
+
 /// Timeout of every outermost call (`ms` null: none); `once` applies it to the next call only.
 #[napi(catch_unwind)]
 pub fn store_set_timeout(store: &NativeStore, ms: Option<f64>, once: bool) -> napi::Result<()> {
     let t = match ms {
         None => None,
-        Some(ms) if ms.is_finite() && ms >= 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-        Some(ms) => return Err(Fail::range(format!("timeoutMs must be a non-negative number, got {ms}")).into()),
+        // The bound of Node's own timers (about 24.8 days); beyond it a deadline could overflow.
+        Some(ms) if (0.0..=MAX_TIMEOUT_MS).contains(&ms) => Some(Duration::from_secs_f64(ms / 1000.0)),
+        Some(ms) => return Err(Fail::range(format!("timeoutMs must be a number of milliseconds in [0, {MAX_TIMEOUT_MS}], got {ms}")).into()),
     };
     if t.is_some() && !store.core.engine_info.value.epoch_interruption {
         return Err(Fail::with("WasmtimeError", "ERR_INTERRUPT_UNAVAILABLE", "timeouts need an engine with epochInterruption (the default)").into());

@@ -96,11 +96,15 @@ impl NativeMemory {
     #[napi(catch_unwind)]
     pub fn write(&self, env: Env, offset: f64, bytes: Unknown) -> napi::Result<()> {
         // SAFETY: `bytes` is a live handle of this callback.
-        let src = unsafe { js::bytes_of(env.raw(), bytes.raw())? }
+        let (src, src_len) = unsafe { js::bytes_of(env.raw(), bytes.raw())? }
+            .map(|s| (s.as_ptr(), s.len()))
             .ok_or_else(|| Fail::type_error("expected an ArrayBuffer or an ArrayBufferView"))?;
-        let (off, len) = self.bounds(offset, src.len() as f64)?;
-        let data = self.mem.data_mut(self.core.cx()?);
-        data[off..off + len].copy_from_slice(src);
+        let (off, len) = self.bounds(offset, src_len as f64)?;
+        let dst = self.mem.data_ptr(self.core.cx()?);
+        // SAFETY: `bounds` checked `off + len` against the memory's size; the source may be a
+        // view of this very memory (`memory.buffer`), so the ranges may overlap: `ptr::copy` is
+        // a memmove, and no Rust reference to either range is alive during it.
+        unsafe { std::ptr::copy(src, dst.add(off), len) };
         Ok(())
     }
 

@@ -2,7 +2,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { native, type Native } from './native'
 import { isToken, token, wrapAs, type Shared } from './wrap'
-import { typeError } from './errors'
+import { rangeError, typeError } from './errors'
 import { deepFreeze } from './types'
 
 export interface PoolingOptions { totalCoreInstances?: number; totalMemories?: number; totalTables?: number; maxMemorySize?: number }
@@ -63,10 +63,7 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     const v = (o as Record<string, unknown>)[k]
     if (v !== undefined && typeof v !== 'boolean') throw typeError(`${k} must be a boolean`)
   }
-  for (const k of NUMBERS) {
-    const v = (o as Record<string, unknown>)[k]
-    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) throw typeError(`${k} must be a non-negative integer`)
-  }
+  for (const k of NUMBERS) checkCount(o as Record<string, unknown>, k, k === 'maxWasmStack' ? U32_MAX : Number.MAX_SAFE_INTEGER)
   if (o.features !== undefined) {
     if (!o.features || typeof o.features !== 'object') throw typeError('features must be an object')
     for (const v of Object.values(o.features)) if (typeof v !== 'boolean') throw typeError('each feature must be true or false')
@@ -76,6 +73,9 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     if (!o.allocator || typeof o.allocator !== 'object' || !o.allocator.pooling || typeof o.allocator.pooling !== 'object') {
       throw typeError("allocator must be 'on-demand' or { pooling: {...} }", 'ERR_INVALID_ARG_VALUE')
     }
+    const p = o.allocator.pooling as Record<string, unknown>
+    for (const k of ['totalCoreInstances', 'totalMemories', 'totalTables']) checkCount(p, k, U32_MAX, 'allocator.pooling.')
+    checkCount(p, 'maxMemorySize', Number.MAX_SAFE_INTEGER, 'allocator.pooling.')
     out.pooling = { ...o.allocator.pooling }
   }
   if (o.profiler !== undefined && o.profiler !== 'none') throw typeError('profilers are not built into this binary', 'ERR_INVALID_ARG_VALUE')
@@ -93,7 +93,13 @@ export class Config {
   readonly options: Readonly<EngineOptions>
   constructor(options: EngineOptions = {}) {
     toNativeOptions(options) // validate early
-    this.options = deepFreeze(structuredClone(options))
+    let copy: EngineOptions
+    try {
+      copy = structuredClone(options)
+    } catch {
+      throw typeError('engine options must be plain data (no functions or class instances)', 'ERR_INVALID_ARG_VALUE')
+    }
+    this.options = deepFreeze(copy)
   }
 
   share(): Shared<'Config'> & { readonly options: Readonly<EngineOptions> } {
@@ -182,4 +188,14 @@ function cacheDirectory(c: unknown): string | undefined {
     return resolve((c as { directory: string }).directory)
   }
   throw typeError('cache must be true, false or { directory: string }', 'ERR_INVALID_ARG_VALUE')
+}
+
+const U32_MAX = 0xffffffff
+
+/** `o[k]`, if present, must be an integer in [0, max] (a RangeError names it otherwise). */
+function checkCount(o: Record<string, unknown>, k: string, max: number, prefix = ''): void {
+  const v = o[k]
+  if (v === undefined) return
+  if (typeof v !== 'number') throw typeError(`${prefix}${k} must be a number`)
+  if (!Number.isInteger(v) || v < 0 || v > max) throw rangeError(`${prefix}${k} must be an integer in [0, ${max}], got ${v}`)
 }

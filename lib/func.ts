@@ -156,6 +156,7 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
   const type = f.type
   const np = type.params.length
   const opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
+  if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return Promise.reject(typeError('signal must be an AbortSignal'))
   if (args.length !== np) return Promise.reject(typeError(`expected ${np} argument(s), got ${args.length}`, 'ERR_INVALID_ARG_COUNT'))
   const store = f._store
   const run = () => runAsync(f, inConv ? inConv(args) : args, opts).then((r) => (outConv ? outConv(r) : r))

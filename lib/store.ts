@@ -179,7 +179,7 @@ export class Store<T = unknown> {
    * naming them, and the token stays receivable. A token can be received once.
    */
   static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown; wasi?: ReceiveWasi } = {}): { store: Store; objects: Record<string, StoreObject> } {
-    if (!isToken(t, 'StoreTransfer') || !Array.isArray((t as StoreTransfer).names)) throw typeError('expected a StoreTransfer token from store.transfer()')
+    if (!isTransferToken(t)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
     const wanted = frozenJson<ImportType[]>(native.transferHostFunctions(t.id))
     const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
@@ -330,4 +330,12 @@ export type StoreObject = import('./instance').ExportValue | import('./instance'
 export function checkStore(s: unknown): Store {
   if (s instanceof Store) return s
   throw typeError('store must be a Store')
+}
+
+/** The shape `store.transfer()` makes, checked before the parked store is consumed. */
+function isTransferToken(t: unknown): t is StoreTransfer {
+  if (!isToken(t, 'StoreTransfer')) return false
+  const { names, externs, freeExterns } = t as StoreTransfer
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') && Array.isArray(externs)
+    && Array.isArray(freeExterns) && freeExterns.every((i) => Number.isInteger(i) && i >= 0 && i < externs.length)
 }

@@ -201,6 +201,7 @@ export function runWasi(module: Module | BufferSource | string, options: RunWasi
 /** `runWasi` off the event loop (`callAsync`): output callbacks receive chunks as written. */
 export async function runWasiAsync(module: Module | BufferSource | string, options: RunWasiOptions & { signal?: AbortSignal } = {}): Promise<WasiResult> {
   const opts = checkRunOptions(options) as RunWasiOptions & { signal?: AbortSignal }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw typeError('signal must be an AbortSignal')
   const run = prepare(module, opts)
   try {
     let code = 0
