@@ -1,6 +1,6 @@
 import type { Native } from './native'
 import { native } from './native'
-import { StoreStateError, typeError } from './errors'
+import { LinkError, StoreStateError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
 import { Store, checkStore, type HostFunction } from './store'
 import { Func, funcIn, hostEntry } from './func'
@@ -79,6 +79,7 @@ export class Linker {
 
   /** Define a store object under `module`.`name`. */
   define(store: Store, module: string, name: string, item: Func | Memory | Table | Global): this {
+    this.#sameEngine(checkStore(store))
     this.#useStore(store)
     this._native.define(store._native, checkName(module, 'module'), checkName(name, 'name'), nativeItem(item))
     return this
@@ -86,6 +87,7 @@ export class Linker {
 
   /** Define every export of `instance` under module name `name`. */
   defineInstance(store: Store, name: string, instance: Instance): this {
+    this.#sameEngine(checkStore(store))
     this.#useStore(store)
     if (!(instance instanceof Instance)) throw typeError('instance must be an Instance')
     this._native.defineInstance(store._native, checkName(name, 'name'), instance._native)
@@ -117,6 +119,10 @@ export class Linker {
   /** @internal Bind this linker's host functions into `store` (see `#bind`). */
   _bind(store: Store): void {
     this.#bind(store)
+  }
+
+  #sameEngine(store: Store): void {
+    if (!store.engine._native.same(this.engine._native)) throw new LinkError('the store belongs to another engine than the linker')
   }
 
   #useStore(store: Store): void {

@@ -14,9 +14,10 @@ export class Memory {
   constructor(store: Store, type: { minimum: number; maximum?: number }) {
     checkStore(store)
     const t = checkObject(type, 'memory type')
-    if (typeof t.minimum !== 'number') throw typeError('memory type minimum must be a number')
-    if (t.maximum !== undefined && typeof t.maximum !== 'number') throw typeError('memory type maximum must be a number')
-    return Memory._wrap(store, store._native.newMemory(t.minimum, t.maximum as number | undefined))
+    const { minimum, maximum } = t // read once: a getter could answer differently the second time
+    if (typeof minimum !== 'number') throw typeError('memory type minimum must be a number')
+    if (maximum !== undefined && typeof maximum !== 'number') throw typeError('memory type maximum must be a number')
+    return Memory._wrap(store, store._native.newMemory(minimum, maximum as number | undefined))
   }
 
   /** @internal */

@@ -44,6 +44,7 @@ export interface CallOptions {
 export type HostFunction = (...args: any[]) => any
 
 const FREED_CHECK_INTERVAL = 1024
+const LIMIT_KEYS = ['memorySize', 'tableElements', 'instances', 'tables', 'memories'] as const
 /** Where WASI output callbacks sit in the host-function table (see wasi.ts). */
 export const WASI_OUTPUT_MODULE = 'wasmtime-node:wasi'
 const noop = () => undefined
@@ -133,10 +134,15 @@ export class Store<T = unknown> {
   /** Replace the store's limits. */
   setLimits(limits: StoreLimits): void {
     if (!limits || typeof limits !== 'object') throw typeError('limits must be an object')
-    for (const [k, v] of Object.entries(limits)) {
-      if (v !== undefined && typeof v !== 'number') throw typeError(`limits.${k} must be a number`)
+    // Each known field read once, into a plain object (a getter or Proxy is asked once).
+    const plain: Record<string, number> = {}
+    for (const k of LIMIT_KEYS) {
+      const v = (limits as Record<string, unknown>)[k]
+      if (v === undefined) continue
+      if (typeof v !== 'number') throw typeError(`limits.${k} must be a number`)
+      plain[k] = v
     }
-    native.storeSetLimits(this._native, limits)
+    native.storeSetLimits(this._native, plain)
   }
 
   /** A handle that stops this store's running wasm from any thread (`share()` it to a worker). */

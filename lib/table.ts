@@ -1,6 +1,6 @@
 import type { Native } from './native'
 import { wrapAs } from './wrap'
-import { typeError } from './errors'
+import { rangeError, typeError } from './errors'
 import { Store, checkStore } from './store'
 import { refIn, refOut } from './global'
 import { checkObject, frozenJson, type TableType } from './types'
@@ -16,11 +16,12 @@ export class Table {
 
   constructor(store: Store, type: TableType, init: unknown = null) {
     checkStore(store)
-    const t = checkObject(type, 'table type')
-    if (t.element !== 'funcref' && t.element !== 'externref') throw typeError("table element must be 'funcref' or 'externref'", 'ERR_INVALID_ARG_VALUE')
-    if (typeof t.minimum !== 'number') throw typeError('table minimum must be a number')
-    if (t.maximum !== undefined && typeof t.maximum !== 'number') throw typeError('table maximum must be a number')
-    const n = store._native.newTable(t.element, t.minimum, t.maximum as number | undefined, refIn(store, t.element, init))
+    const { element, minimum, maximum } = checkObject(type, 'table type') // each read once
+    if (element !== 'funcref' && element !== 'externref') throw typeError("table element must be 'funcref' or 'externref'", 'ERR_INVALID_ARG_VALUE')
+    if (typeof minimum !== 'number') throw typeError('table minimum must be a number')
+    if (maximum !== undefined && typeof maximum !== 'number') throw typeError('table maximum must be a number')
+    if (maximum !== undefined && maximum > 0xffffffff) throw rangeError(`table maximum must be at most 2^32-1, got ${maximum}`)
+    const n = store._native.newTable(element, minimum, maximum as number | undefined, refIn(store, element, init))
     return Table._wrap(store, n)
   }
 

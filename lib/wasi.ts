@@ -58,6 +58,7 @@ export function configureWasi(store: Store, opts: unknown): void {
   const o = opts as WasiOptions
   const args = o.args ?? []
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw typeError('wasi.args must be an array of strings')
+  if (args.some((a) => a.includes('\0'))) throw typeError('wasi.args must not contain NUL characters', 'ERR_INVALID_ARG_VALUE')
   const env = envPairs(o.env)
   const [stdin, stdinBytes] = stdinOf(o.stdin)
   const [stdout, stdoutSlot] = outputOf(store, o.stdout, 'stdout')
@@ -112,6 +113,7 @@ function preopensOf(v: unknown): { guest: string; host: string; readonly: boolea
     if (!spec || typeof spec !== 'object' || typeof (spec as { path?: unknown }).path !== 'string') {
       throw typeError(`wasi.preopens[${JSON.stringify(guest)}] must be a directory path or { path, readonly }`)
     }
+    if (guest.includes('\0') || (spec as { path: string }).path.includes('\0')) throw typeError('wasi.preopens paths must not contain NUL characters', 'ERR_INVALID_ARG_VALUE')
     const ro = (spec as { readonly?: unknown }).readonly ?? false
     if (typeof ro !== 'boolean') throw typeError(`wasi.preopens[${JSON.stringify(guest)}].readonly must be a boolean`)
     return { guest, host: (spec as { path: string }).path, readonly: ro }
