@@ -19,11 +19,10 @@
 // printed with console.log.
 import test, { type ExecutionContext } from 'ava'
 import * as fs from 'node:fs'
-import * as v8 from 'node:v8'
-import * as vm from 'node:vm'
 
 import { Engine, Func, Instance, InterruptHandle, Linker, Module, Store, StoreStateError, Trap } from '../dist/index.js'
 import type { ExportedFunction, Global, Memory, Table } from '../dist/index.js'
+import { gc, rss, settle, tick } from './helpers/gc'
 import { fn, global, mem, table } from './helpers/util'
 
 // The generated N-API loader's process-wide diagnostics.
@@ -43,29 +42,6 @@ const COUNT = N.toLocaleString('en')
 const BATCH = 250
 const CHECKPOINTS = 5
 
-/** `global.gc`: the measurements depend on it. */
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (typeof g === 'function') return g
-  v8.setFlagsFromString('--expose-gc')
-  return vm.runInNewContext('gc') as () => void
-}
-const gc = exposeGc()
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/** Collects garbage and lets pending finalizers run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    gc()
-    await tick()
-  }
-  await new Promise<void>((resolve) => setTimeout(resolve, 50))
-  gc()
-  await tick()
-}
-
-const rss = () => process.memoryUsage().rss
 /** Threads and file descriptors of this process (Linux), or -1 elsewhere: leaks that RSS may not show. */
 const countOf = (dir: string) => {
   try {
@@ -99,6 +75,13 @@ interface Figures {
 }
 
 /** Warm-up, GC, RSS; the iterations in batches with checkpoints; GC, RSS. Prints the figures. */
+/** A batch that runs `iteration(i)` for each i in [from, to), one after the other. */
+function sequential(iteration: (i: number) => void): (from: number, to: number) => void {
+  return (from, to) => {
+    for (let i = from; i < to; i++) iteration(i)
+  }
+}
+
 async function measure(t: ExecutionContext, loop: Loop): Promise<Figures> {
   const warmup = loop.warmup ?? WARMUP
   const n = loop.iterations ?? N
@@ -235,9 +218,7 @@ test.serial(`${COUNT} create/call/dispose cycles (Instance, Linker and InstanceP
   const name = 'create/call/dispose'
   const f = await measure(t, {
     name,
-    batch: (from, to) => {
-      for (let i = from; i < to; i++) iteration(i)
-    },
+    batch: sequential(iteration),
   })
   checks.assert(t, name)
   assertBounded(t, name, f)
@@ -298,9 +279,7 @@ test.serial(`${COUNT} share/fromShared rounds of modules, engines and interrupt 
   const compilesStart = native.compileCount()
   const f = await measure(t, {
     name,
-    batch: (from, to) => {
-      for (let i = from; i < to; i++) iteration(i)
-    },
+    batch: sequential(iteration),
   })
   const compiled = native.compileCount() - compilesStart
   await settle()
@@ -375,9 +354,7 @@ test.serial(`${COUNT} transfer/receive pairs (one store per 100 hops; retired by
   const name = 'transfer/receive'
   const f = await measure(t, {
     name,
-    batch: (from, to) => {
-      for (let i = from; i < to; i++) iteration(i)
-    },
+    batch: sequential(iteration),
   })
   checks.assert(t, name)
   assertBounded(t, name, f)
@@ -537,9 +514,7 @@ test.serial(`${COUNT} traps and host exceptions (unreachable, out of bounds, div
   const name = 'traps and host exceptions'
   const f = await measure(t, {
     name,
-    batch: (from, to) => {
-      for (let i = from; i < to; i++) iteration(i)
-    },
+    batch: sequential(iteration),
   })
   checks.assert(t, name)
   assertBounded(t, name, f)

@@ -6,12 +6,11 @@
 // from the event loop, so a loop that never yields cannot free anything a finalizer owns.
 import test from 'ava'
 import * as path from 'node:path'
-import * as v8 from 'node:v8'
-import * as vm from 'node:vm'
 import { Worker } from 'node:worker_threads'
 
 import { Engine, Instance, Module, Store } from '../dist/index.js'
 import type { Shared } from '../dist/index.js'
+import { gc, rss, settle, tick } from './helpers/gc'
 import { fn } from './helpers/util'
 
 // The generated N-API loader's process-wide diagnostics.
@@ -20,29 +19,6 @@ const native = require('../index.js') as { compileCount(): number; sharedRegistr
 
 const MiB = 1024 * 1024
 
-/** `global.gc`: these tests depend on it (a registry entry only goes once its module is collected). */
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (typeof g === 'function') return g
-  v8.setFlagsFromString('--expose-gc')
-  return vm.runInNewContext('gc') as () => void
-}
-const gc = exposeGc()
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/** Collects garbage and lets pending finalizers run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    gc()
-    await tick()
-  }
-  await new Promise<void>((resolve) => setTimeout(resolve, 50))
-  gc()
-  await tick()
-}
-
-const rss = () => process.memoryUsage().rss
 const fmt = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
 const wat = (n: number) => `(module (func (export "f") (result i32) (i32.const ${n})))`
 

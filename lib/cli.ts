@@ -110,14 +110,18 @@ function parseRun(argv: string[]): RunArgs | null {
   return r
 }
 
+const startsWith = (bytes: Buffer, magic: number[]) => bytes.subarray(0, magic.length).equals(Buffer.from(magic))
+const ELF = [0x7f, 0x45, 0x4c, 0x46]
+const WASM = [0, 0x61, 0x73, 0x6d]
+
+/** A file's wasm bytes, or its text (WAT). */
+const wasmOrWat = (bytes: Buffer): Buffer | string => (startsWith(bytes, WASM) ? bytes : bytes.toString('utf8'))
+
 /** wasm, WAT, or a precompiled module (an ELF object, as wasmtime writes them). */
 function loadModule(file: string): Module {
   const bytes = readFileSync(file)
-  if (bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
-    return Module.deserializeFile(cliEngine(), file, { trusted: true })
-  }
-  if (bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) return new Module(cliEngine(), bytes)
-  return new Module(cliEngine(), bytes.toString('utf8'))
+  if (startsWith(bytes, ELF)) return Module.deserializeFile(cliEngine(), file, { trusted: true })
+  return new Module(cliEngine(), wasmOrWat(bytes))
 }
 
 function parseArg(text: string, type: ValType): unknown {
@@ -188,8 +192,7 @@ function compile(argv: string[]): number | null {
     else throw new UsageError(`unexpected argument ${a}`)
   }
   if (input === undefined) throw new UsageError('missing IN file')
-  const bytes = readFileSync(input)
-  const src = bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d])) ? bytes : bytes.toString('utf8')
+  const src = wasmOrWat(readFileSync(input))
   const out = output ?? input.replace(/\.(wasm|wat)$/, '') + '.cwasm'
   writeFileSync(out, cliEngine().precompileModule(src))
   return 0
