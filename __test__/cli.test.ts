@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import { ROOT, program, programTest, tempDir } from './helpers/programs'
+import { ROOT, program, programTest, runNative, tempDir } from './helpers/programs'
 
 const ptest = programTest()
 const CLI = path.join(ROOT, 'dist', 'cli.js')
@@ -84,11 +84,11 @@ test('--timeout and --fuel stop a guest that loops forever', (t) => {
 
 ptest('run: args, --env, exit code and output equal the native build', (t) => {
   const r = cli(['run', '--env', 'EXIT_CODE=5', '--env', 'GREETING=hi there', program('argsenv.wasm'), 'a', '--not-an-option', 'c d'])
-  const nat = spawnSync(program('argsenv.native'), ['a', '--not-an-option', 'c d'], { argv0: 'argsenv.wasm', env: { EXIT_CODE: '5', GREETING: 'hi there' } })
+  const nat = runNative('argsenv', ['a', '--not-an-option', 'c d'], { argv0: 'argsenv.wasm', env: { EXIT_CODE: '5', GREETING: 'hi there' } })
   t.is(r.code, 5)
-  t.is(nat.status, 5)
-  t.is(r.stdout, nat.stdout.toString())
-  t.is(r.stderr, nat.stderr.toString())
+  t.is(nat.exitCode, 5)
+  t.is(r.stdout, nat.stdout)
+  t.is(r.stderr, nat.stderr)
 })
 
 ptest('--env NAME passes the host value; other host variables stay out', (t) => {

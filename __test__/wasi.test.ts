@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { Engine, Linker, Module, Store, Trap, WasiExit, runWasi, runWasiAsync } from '../dist/index.js'
-import { ROOT, program, programTest, tempDir } from './helpers/programs'
+import { ROOT, program, programTest, runNative, seededBytes, tempDir } from './helpers/programs'
 import { fn } from './helpers/util'
 
 const ptest = programTest()
@@ -17,17 +17,14 @@ const modules = new Map<string, Module>()
 /** Each program compiled once for the file (Engine.default). */
 const mod = (name: string) => modules.get(name) ?? modules.set(name, new Module(Engine.default, fs.readFileSync(program(`${name}.wasm`)))).get(name)!
 
-function native(name: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: Buffer } = {}) {
-  const r = spawnSync(program(`${name}.native`), args, { argv0: name, cwd: opts.cwd, env: opts.env ?? {}, input: opts.input })
-  return { exitCode: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') }
-}
+const native = runNative
 
 ptest('hasher: stdin and a preopened directory, same output as the native build and as node:crypto', (t) => {
   const dir = tempDir(t)
-  const files: Record<string, Buffer> = { 'a.txt': Buffer.from('hello\n'), 'b.bin': randomBytes(300_000), 'empty': Buffer.alloc(0) }
+  const files: Record<string, Buffer> = { 'a.txt': Buffer.from('hello\n'), 'b.bin': seededBytes('hasher b.bin', 300_000), 'empty': Buffer.alloc(0) }
   for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, n), b)
   fs.mkdirSync(path.join(dir, 'subdir'))
-  const input = randomBytes(100_000)
+  const input = seededBytes('hasher stdin', 100_000)
   const wasm = runWasi(mod('hasher'), { args: ['hasher', '.'], stdin: input, stdout: 'capture', stderr: 'capture', preopens: { '.': dir } })
   const nat = native('hasher', ['.'], { cwd: dir, input })
   t.is(wasm.exitCode, 0)

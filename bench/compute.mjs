@@ -11,7 +11,7 @@ import path from 'node:path'
 const require = createRequire(import.meta.url)
 const wt = require('../dist/index.js')
 const ROOT = new URL('..', import.meta.url).pathname
-const BUILD = path.join(ROOT, 'programs', 'build')
+const BUILD = path.join(ROOT, 'programs', 'wasm') // committed builds of programs/kernels
 
 // name → arguments (sized so one run takes ~0.1–0.5 s here)
 const KERNELS = {

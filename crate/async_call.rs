@@ -86,6 +86,11 @@ pub fn host_call_remote(call_id: u64, tsfn: sys::napi_threadsafe_function, slot:
 static LIVE: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
+/// Async calls in flight (diagnostics: `liveObjects().asyncCalls`).
+pub fn live_count() -> usize {
+    live().len()
+}
+
 fn live() -> std::sync::MutexGuard<'static, HashSet<u64>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -138,7 +143,10 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
         }
         live().insert(id);
         let job = WasmJob { store, func, params, results, tsfn, call_id: id, ticker };
-        if std::thread::Builder::new().name("wasmtime-node-call".into()).stack_size(8 << 20).spawn(move || job.run()).is_err() {
+        if std::thread::Builder::new().name("wasmtime-node-call".into()).stack_size(8 << 20).spawn(move || {
+            let _live = crate::live::Live::new(crate::live::Kind::Thread);
+            job.run()
+        }).is_err() {
             // The job (and the store in it) is gone with the failed spawn: nothing to give back.
             return Err(Fail::internal("could not start a thread for callAsync"));
         }

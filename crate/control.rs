@@ -112,7 +112,10 @@ fn use_ticker(info: &Arc<Shareable<EngineInfo>>) -> TickerUse {
         let weak: Weak<Shareable<EngineInfo>> = Arc::downgrade(info);
         std::thread::Builder::new()
             .name("wasmtime-node-ticker".into())
-            .spawn(move || tick_loop(weak))
+            .spawn(move || {
+                let _live = crate::live::Live::new(crate::live::Kind::Thread);
+                tick_loop(weak)
+            })
             .map_err(|_| st.1 = false)
             .ok();
     }

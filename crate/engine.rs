@@ -122,6 +122,7 @@ pub struct EngineInfo {
     pub cache_dir: Option<std::path::PathBuf>,
     /// The pooling allocator is on: memories live in preallocated slots.
     pub pooling: bool,
+    _live: crate::live::Live,
 }
 
 impl EngineInfo {
@@ -138,7 +139,7 @@ fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
     let config = build_config(o)?;
     let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
     let cache_dir = o.cache_directory.as_ref().map(std::path::PathBuf::from);
-    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default(), cache_dir, pooling: o.pooling.is_some() }))
+    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default(), cache_dir, pooling: o.pooling.is_some(), _live: crate::live::Live::new(crate::live::Kind::Engine) }))
 }
 
 /// The process-wide default engine: one native engine shared by every worker thread.

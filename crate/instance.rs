@@ -64,11 +64,12 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
 pub struct NativeInstance {
     core: Rc<StoreCore>,
     pub(crate) instance: Instance,
+    _live: crate::live::Live,
 }
 
 impl NativeInstance {
     pub fn new(core: Rc<StoreCore>, instance: Instance) -> Self {
-        NativeInstance { core, instance }
+        NativeInstance { core, instance, _live: crate::live::Live::new(crate::live::Kind::Instance) }
     }
     pub fn core(&self) -> &Rc<StoreCore> {
         &self.core

@@ -12,6 +12,7 @@ mod instance;
 mod interrupt;
 mod js;
 mod linker;
+mod live;
 mod memory;
 mod module;
 mod share;

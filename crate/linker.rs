@@ -25,6 +25,7 @@ pub struct NativeLinker {
     engine: wasmtime::Engine,
     /// (module, name, type) of each host function, by index.
     funcs: Vec<(String, String, wasmtime::FuncType)>,
+    _live: crate::live::Live,
 }
 
 fn link_err(e: wasmtime::Error) -> napi::Error {
@@ -35,7 +36,7 @@ fn link_err(e: wasmtime::Error) -> napi::Error {
 impl NativeLinker {
     #[napi(constructor, catch_unwind)]
     pub fn new(engine: &NativeEngine) -> Self {
-        NativeLinker { id: NEXT_LINKER_ID.fetch_add(1, Ordering::Relaxed), linker: Linker::new(&engine.engine), engine: engine.engine.clone(), funcs: Vec::new() }
+        NativeLinker { id: NEXT_LINKER_ID.fetch_add(1, Ordering::Relaxed), linker: Linker::new(&engine.engine), engine: engine.engine.clone(), funcs: Vec::new(), _live: crate::live::Live::new(crate::live::Kind::Linker) }
     }
 
     #[napi(getter, catch_unwind)]
@@ -118,6 +119,7 @@ impl NativeLinker {
 #[napi]
 pub struct NativeInstancePre {
     pre: wasmtime::InstancePre<Host>,
+    _live: crate::live::Live,
 }
 
 #[napi]
@@ -128,7 +130,7 @@ impl NativeLinker {
             return Err(Fail::link("the module was compiled by another engine than the linker's").into());
         }
         let pre = self.linker.instantiate_pre(&module.module).map_err(link_err)?;
-        Ok(NativeInstancePre { pre })
+        Ok(NativeInstancePre { pre, _live: crate::live::Live::new(crate::live::Kind::InstancePre) })
     }
 }
 

@@ -55,6 +55,7 @@ pub fn wat2wasm(text: String) -> napi::Result<Buffer> {
 pub struct ModuleInfo {
     module: Module,
     engine: Arc<Shareable<EngineInfo>>,
+    _live: crate::live::Live,
 }
 
 #[napi]
@@ -66,7 +67,7 @@ pub struct NativeModule {
 
 impl NativeModule {
     fn from_module(module: Module, engine: Arc<Shareable<EngineInfo>>) -> Self {
-        NativeModule { cell: Shareable::new(ModuleInfo { module: module.clone(), engine }), module }
+        NativeModule { cell: Shareable::new(ModuleInfo { module: module.clone(), engine, _live: crate::live::Live::new(crate::live::Kind::Module) }), module }
     }
 }
 

@@ -70,6 +70,11 @@ pub fn lookup<T: Send + Sync + 'static>(id: &str, kind: &str) -> Res<Arc<Shareab
     })
 }
 
+/// Number of registry entries.
+pub fn registry_len() -> usize {
+    registry().len()
+}
+
 /// Number of live registry entries (diagnostics: leak tests check that it stays bounded).
 #[napi_derive::napi(catch_unwind)]
 pub fn shared_registry_size() -> u32 {

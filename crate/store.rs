@@ -98,6 +98,8 @@ pub struct Host {
     pub control: Control,
     /// WASI context (store option `wasi`, or an empty one made when a WASI import is first used).
     pub wasi: Option<crate::wasi::WasiState>,
+    /// Counts this wasmtime store in `liveObjects().stores` while it exists.
+    pub _live: crate::live::Live,
 }
 
 /// What an `InterruptHandle` acts on: a store's flag and its engine's epoch.
@@ -189,6 +191,7 @@ impl StoreCore {
             interrupt_target: None,
             control: Control::default(),
             wasi: None,
+            _live: crate::live::Live::new(crate::live::Kind::Store),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
         store.limiter(|h| h as &mut dyn ResourceLimiter);

@@ -40,6 +40,11 @@ fn pending() -> MutexGuard<'static, VecDeque<(String, Parked)>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Stores parked by `transfer()` and not received yet (diagnostics).
+pub fn pending_count() -> usize {
+    pending().len()
+}
+
 fn bad_token() -> Fail {
     Fail::with(
         "StoreStateError",

@@ -22,6 +22,7 @@ export { MovedExternRef, type StoreTransfer, type ReceiveImports } from './store
 export type { Shared } from './wrap'
 export { runWasi, runWasiAsync, type WasiOptions, type WasiOutput, type WasiResult, type RunWasiOptions } from './wasi'
 export type { ReceiveWasi } from './store'
+export { liveObjects, type LiveObjects } from './diagnostics'
 
 // Wire the store's late-bound helpers (see store.ts `hooks`).
 import { hooks } from './store'

@@ -1,22 +1,21 @@
 #!/bin/sh
-# Build the WASI test programs: programs/build/NAME.wasm with Debian's clang-14 (wasm32-wasi),
-# and NAME.native with gcc for the programs whose output is compared with a native run.
-# Install the toolchain first with scripts/install-wasi-toolchain.sh.
+# Build the WASI test programs with Debian 12's clang-14 (wasm32-wasi) and wasi-libc:
+# NAME.wasm into $OUT (default programs/wasm, committed: the tests run them without a toolchain)
+# and the compute kernels of the benchmarks as kernel-NAME.wasm.
+# __test__/programs.test.ts rebuilds them into a temporary $OUT and checks that the committed
+# files are exactly what these sources build to. Install the toolchain with
+# scripts/install-wasi-toolchain.sh; after changing a source, run this script and commit.
 set -eu
 cd "$(dirname "$0")"
-mkdir -p build
+OUT=${OUT:-wasm}
+mkdir -p "$OUT"
 CLANG=${CLANG:-clang-14}
 for p in hasher files argsenv sandbox; do
-  "$CLANG" --target=wasm32-wasi -O2 -o "build/$p.wasm" "$p.c"
+  "$CLANG" --target=wasm32-wasi -O2 -o "$OUT/$p.wasm" "$p.c"
 done
-"$CLANG" --target=wasm32-wasi -O2 -mexec-model=reactor -o build/reactor.wasm reactor.c
-for p in hasher files argsenv; do
-  gcc -O2 -o "build/$p.native" "$p.c"
-done
-
-# Compute kernels for the benchmarks (bench/compute.mjs): wasm only.
+"$CLANG" --target=wasm32-wasi -O2 -mexec-model=reactor -o "$OUT/reactor.wasm" reactor.c
 for k in kernels/*.c; do
   name=$(basename "$k" .c)
-  "$CLANG" --target=wasm32-wasi -O2 -o "build/kernel-$name.wasm" "$k"
+  "$CLANG" --target=wasm32-wasi -O2 -o "$OUT/kernel-$name.wasm" "$k"
 done
-echo "programs built in $(pwd)/build"
+echo "programs built in $OUT"

@@ -1,0 +1,33 @@
+// Process-wide diagnostics.
+import { native } from './native'
+
+/**
+ * How many native objects exist right now in the whole process (every worker thread counts).
+ * A count that keeps growing under a steady workload is a leak; after `store.dispose()` or a
+ * garbage collection the counts come back down. Cheap to call (a few atomic loads).
+ */
+export interface LiveObjects {
+  /** wasmtime stores: held by a `Store`, parked by `store.transfer()`, or on an async call. */
+  stores: number
+  /** Native instance handles. */
+  instances: number
+  /** Compiled modules (handles to one module shared between workers count once). */
+  modules: number
+  /** Engines (`Engine.default` counts once created). */
+  engines: number
+  linkers: number
+  instancePres: number
+  /** OS threads the package started that are still running (async calls, epoch tickers). */
+  threads: number
+  /** `callAsync` calls in flight. */
+  asyncCalls: number
+  /** Stores detached by `store.transfer()` and not received yet. */
+  pendingTransfers: number
+  /** Objects that were `share()`d and are still alive. */
+  shared: number
+}
+
+/** The live-object counts of the process: see {@link LiveObjects}. */
+export function liveObjects(): LiveObjects {
+  return native.liveObjects()
+}
