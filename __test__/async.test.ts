@@ -3,9 +3,10 @@
 // no leak over 100,000 calls; Module.compile.
 //
 // Timing: nothing asserts speed. The event-loop test asserts a generous lower bound on timer
-// ticks during a ~2 s guest (the point of callAsync); the leak test bounds RSS growth. Real
-// figures go to t.log. The tests are serial: the machine has few cores, and a guest spinning in
-// one test would slow the timers of another.
+// ticks during a ~2 s guest (the point of callAsync); the leak test bounds RSS growth; a
+// `timeoutMs` must fire no earlier than due and at most 500 ms late, an abort must stop a spinning
+// call within 1 s (helpers/assert.ts). Real figures go to t.log. The tests are serial: the
+// machine has few cores, and a guest spinning in one test would slow the timers of another.
 import test, { type ExecutionContext } from 'ava'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -16,8 +17,8 @@ import * as vm from 'node:vm'
 
 import { CompileError, Engine, Instance, Module, Store, StoreStateError, Trap, wat2wasm } from '../dist/index.js'
 import type { ExportedFunction } from '../dist/index.js'
-import { assertTrap, rejection, thrown } from './helpers/assert'
-import { fn, global, mem } from './helpers/util'
+import { assertError, assertInterruptLatency, assertTimeoutFired, assertTrap, rejection, thrown, timedRejection } from './helpers/assert'
+import { fn, global, i32x4, mem } from './helpers/util'
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -70,28 +71,30 @@ const VALUES_WAT = `
   (func (export "callFail") (call $fail))
   (memory 1))`
 
-test.serial('callAsync resolves to the same results as the sync call', async (t) => {
+test.serial('callAsync resolves to the expected results, as the sync call does', async (t) => {
   const inst = new Instance(new Store(), new Module(Engine.default, VALUES_WAT), { host: { fail: () => {} } })
   const payload = { some: 'object' }
-  const v = new Uint8Array(16).fill(1)
-  const cases: [string, unknown[]][] = [
-    ['add', [2, 40]],
-    ['add', [0x7fffffff, 1]],
-    ['mul64', [3n, -5n]],
-    ['mul64', [2n ** 40n, 2n ** 30n]],
-    ['half', [5]],
-    ['multi', [-7]],
-    ['none', []],
-    ['neg', [v]],
+  // Expected values are wasm's arithmetic worked out here: i32 wraps, i64 wraps mod 2^64.
+  const cases: [string, unknown[], unknown][] = [
+    ['add', [2, 40], 42],
+    ['add', [0x7fffffff, 1], -0x80000000],
+    ['mul64', [3n, -5n], -15n],
+    ['mul64', [2n ** 40n, 2n ** 30n], 0n], // 2^70 mod 2^64
+    ['mul64', [2n ** 32n + 3n, 2n ** 31n], BigInt.asIntN(64, (2n ** 32n + 3n) * 2n ** 31n)],
+    ['half', [5], 2.5],
+    ['multi', [-7], [-7, -7n, 1.5, -0.25]],
+    ['multi', [3], [3, 3n, 1.5, -0.25]],
+    ['none', [], undefined],
+    ['neg', [i32x4(0x01010101, -1, 0, -0x80000000)], i32x4(-0x01010101, 1, 0, -0x80000000)],
   ]
-  for (const [name, args] of cases) {
+  for (const [name, args, expected] of cases) {
     const f = fn(inst, name)
-    const sync = f(...args)
+    const what = `${name}(${args.map(String).join(', ')})`
+    t.deepEqual(f(...args), expected, `sync ${what}`)
     const promise = f.callAsync(...args)
     t.true(promise instanceof Promise, `${name}.callAsync returns a Promise`)
-    t.deepEqual(await promise, sync, `${name}(${args.join(', ')})`)
+    t.deepEqual(await promise, expected, `callAsync ${what}`)
   }
-  t.deepEqual(await fn(inst, 'multi').callAsync(3), [3, 3n, 1.5, -0.25])
   t.is(await fn(inst, 'none').callAsync(), undefined)
   t.is(await fn(inst, 'id').callAsync(payload), payload, 'an externref comes back as the same object')
   t.is(await fn(inst, 'id').callAsync(null), null)
@@ -131,15 +134,18 @@ test.serial('callAsync rejects with the same errors as the sync call', async (t)
 
   // Argument errors reject (never throw synchronously) with the sync call's class and code.
   const add = fn(inst, 'add')
-  for (const args of [[1], [1, 2, 3], ['1', 2], [2 ** 40, 1]]) {
-    const syncErr = thrown(t, () => add(...args), `sync add(${args})`) as Error & { code?: string }
+  for (const [args, cls, code] of [
+    [[1], TypeError, 'ERR_INVALID_ARG_COUNT'],
+    [[1, 2, 3], TypeError, 'ERR_INVALID_ARG_COUNT'],
+    [['1', 2], TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [[2 ** 40, 1], RangeError, 'ERR_OUT_OF_RANGE'],
+  ] as const) {
+    assertError(t, thrown(t, () => add(...args), `sync add(${args})`), cls, code, `sync add(${args})`)
     let asyncPromise: Promise<unknown> | undefined
     t.notThrows(() => {
       asyncPromise = add.callAsync(...args)
     }, `add.callAsync(${args}) does not throw synchronously`)
-    const asyncErr = (await rejection(t, asyncPromise!, `async add(${args})`)) as Error & { code?: string }
-    t.is(asyncErr?.constructor, syncErr?.constructor, `add(${args}): same class`)
-    t.is(asyncErr?.code, syncErr?.code, `add(${args}): same code`)
+    assertError(t, await rejection(t, asyncPromise!, `async add(${args})`), cls, code, `add.callAsync(${args})`)
   }
 })
 
@@ -159,12 +165,11 @@ test.serial('timers keep firing while a ~2 s guest runs through callAsync', asyn
   let ticks = 0
   const interval = setInterval(() => ticks++, 5)
   t.teardown(() => clearInterval(interval))
-  const t0 = performance.now()
   // The guest is an endless loop ended by its 2 s timeout.
-  const e = await rejection(t, fn(inst, 'spin').callAsync({ timeoutMs: 2000 }), 'spin')
-  const elapsed = performance.now() - t0
+  const { e, ms: elapsed } = await timedRejection(t, () => fn(inst, 'spin').callAsync({ timeoutMs: 2000 }), 'spin')
   clearInterval(interval)
   assertTrap(t, e, 'interrupt', 'the 2 s timeout')
+  assertTimeoutFired(t, elapsed, 2000, 'callAsync { timeoutMs: 2000 }')
   t.log(`${ticks} ticks of a 5 ms interval during a ${elapsed.toFixed(0)} ms callAsync (~${Math.floor(elapsed / 5)} possible)`)
   t.true(ticks > 50, `the event loop ran during the call: ${ticks} ticks (generous lower bound 50)`)
 })
@@ -189,7 +194,7 @@ test.serial('async host functions: a timer and a file read feed a value back int
         (global.get $g)))`)
   const seen: Record<string, unknown> = {}
   const store = new Store()
-  // eslint-disable-next-line prefer-const
+   
   let inst: Instance
   inst = new Instance(store, module, {
     host: {
@@ -273,12 +278,14 @@ test.serial('while a callAsync is in flight, sync calls, transfer() and dispose(
   // 2. The guest is running wasm (no host call pending).
   {
     const { store, inst } = gateRig()
+    const t0 = performance.now()
     const call = fn(inst, 'spin').callAsync({ timeoutMs: 1000 })
     await delay(50)
     assertBusy(t, thrown(t, () => fn(inst, 'ok')(), 'sync call'), 'a sync call while wasm runs')
     assertBusy(t, thrown(t, () => store.transfer(), 'transfer'), 'transfer() while wasm runs')
     assertBusy(t, thrown(t, () => store.dispose(), 'dispose'), 'dispose() while wasm runs')
     assertTrap(t, await rejection(t, call, 'spin'), 'interrupt', 'the spin ends by its timeout')
+    assertTimeoutFired(t, performance.now() - t0, 1000, 'callAsync { timeoutMs: 1000 } while refused calls came in')
     t.is(fn(inst, 'ok')(), 1)
     const moved = Store.receive(store.transfer({ inst }), { imports: { host: { wait: () => 0, log: () => {} } } })
     t.is(fn(moved.objects.inst as Instance, 'ok')(), 1, 'transfer() works once the call has settled')
@@ -384,21 +391,20 @@ test.serial('a host function returning the wrong type makes the call reject with
     ['undefined for an i32', async () => undefined],
   ] as const) {
     const { inst } = hostRig(one)
-    const e = await rejection(t, fn(inst, 'callOne').callAsync(), what)
-    t.true(e instanceof TypeError, `${what}: expected a TypeError, got ${String(e)}`)
+    assertError(t, await rejection(t, fn(inst, 'callOne').callAsync(), what), TypeError, 'ERR_INVALID_ARG_TYPE', what, 'expected a number (i32)')
     t.is(fn(inst, 'ok')(), 1)
   }
   // Several results: an array of the right length is needed.
   const { inst } = hostRig(() => 0, async () => 3)
   const e = await rejection(t, fn(inst, 'callTwo').callAsync(), 'one value for two results')
-  t.true(e instanceof TypeError, `one value for two results: ${String(e)}`)
+  assertError(t, e, TypeError, 'ERR_INVALID_ARG_TYPE', 'one value for two results', 'must return an array of 2 values')
   const good = hostRig(() => 0, async () => [20, 22])
   t.is(await fn(good.inst, 'callTwo').callAsync(), 42)
 })
 
 test.serial('inside an async call, a host function calling an export of the same store gets ERR_STORE_BUSY (documented)', async (t) => {
   const errors: unknown[] = []
-  // eslint-disable-next-line prefer-const
+   
   let inst: Instance
   const tryReenter = () => {
     try {
@@ -438,8 +444,10 @@ test.serial("aborting a running callAsync rejects it with the signal's reason", 
     const call = fn(inst, 'spin').callAsync({ signal: ac.signal })
     await running
     await delay(10)
+    const abortedAt = performance.now()
     ac.abort(reason)
     const e = await rejection(t, call, 'aborted spin')
+    assertInterruptLatency(t, performance.now() - abortedAt, `a spinning callAsync, abort(${reason === undefined ? '' : 'reason'})`, 'from abort() until the call rejected')
     t.is(e, ac.signal.reason, "the signal's reason itself")
     if (reason === undefined) {
       t.is((e as Error).name, 'AbortError')

@@ -2,11 +2,11 @@
 // and across workers), store limits, stack limits, and worker.terminate() of a worker stuck in
 // wasm.
 //
-// Timing: no test asserts how fast something is, except where the feature is a bound (an
-// interrupt must land, worker.terminate() must resolve); there the bound is generous (1 s for an
-// interrupt, 10 s for terminate) and the real figure goes to t.log. Endless guest loops are real
-// `(loop (br 0))`: if a stop mechanism were broken the call would never return, and ava's global
-// timeout (5 min) ends the run.
+// Timing: no test asserts how fast something is, except where the feature is a bound: a
+// `timeoutMs` fires no earlier than due and at most 500 ms late; an interrupt (interrupt(), from any
+// thread, or worker.terminate()) stops the call within 1 s (helpers/assert.ts); the real figures go
+// to t.log. Endless guest loops are real `(loop (br 0))`: if a stop mechanism were broken the call
+// would never return, and ava's global timeout (5 min) ends the run.
 //
 // The tests are serial: the machine has few cores, several tests spin guests and measure
 // latencies, and some count the process's wasm call threads.
@@ -16,28 +16,20 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { MessageChannel, Worker, type Transferable } from 'node:worker_threads'
 
-import { Engine, Instance, InterruptHandle, Memory, Module, Store, Table, Trap } from '../dist/index.js'
-import { assertTrap, rejection, thrown } from './helpers/assert'
+import { Engine, Instance, InterruptHandle, LinkError, Memory, Module, Store, Table, Trap, WasmtimeError } from '../dist/index.js'
+import { assertError, assertInterruptLatency, assertTimeoutFired, assertTrap, now, rejection, thrown, timedRejection, timedThrow } from './helpers/assert'
 import { fn, global, mem, table } from './helpers/util'
 
 const WORKERS_DIR = path.join(__dirname, 'workers')
 
-/** Generous bounds (see the header). */
-const INTERRUPT_BOUND_MS = 1000
-const TERMINATE_BOUND_MS = 10_000
+/** How long a test waits for worker.terminate() before giving up (its bound is 1 s: see the header). */
+const TERMINATE_WAIT_MS = 10_000
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** Milliseconds since the epoch, sub-millisecond, comparable between the threads of the process. */
-const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-function assertCode(t: ExecutionContext, e: unknown, code: string, what: string): void {
-  t.true(e instanceof Error, `${what}: expected an Error, got ${String(e)}`)
-  t.is((e as { code?: unknown }).code, code, `${what}: ${String((e as Error)?.message)}`)
-}
 
 /** The process's callAsync threads (Rust names them "wasmtime-node-call"; Linux keeps 15 bytes). */
 function wasmCallThreads(): number {
@@ -64,7 +56,6 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
 /** Resolves to 'timed out' after `ms` (without keeping the process alive). */
 const timeout = (ms: number) => new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms).unref())
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = { type: string; [field: string]: any }
 
 /** A worker under test: its messages awaited by type, in arrival order; terminated when the test ends. */
@@ -95,7 +86,7 @@ class TestWorker {
       })
     })
     t.teardown(async () => {
-      await Promise.race([this.worker.terminate(), timeout(TERMINATE_BOUND_MS)])
+      await Promise.race([this.worker.terminate(), timeout(TERMINATE_WAIT_MS)])
     })
   }
 
@@ -151,6 +142,12 @@ const FUEL_MODULE = new Module(FUEL_ENGINE, COUNTER_WAT)
 const COUNTER = new Module(Engine.default, COUNTER_WAT)
 const SPIN = new Module(Engine.default, SPIN_WAT)
 
+/**
+ * How far `spin` counts on a fresh store given `fuel`: wasmtime charges 1 fuel per operator and 0
+ * for `loop`, so each iteration (global.get, i32.const, i32.add, global.set, br) costs 5.
+ */
+const spinIterations = (fuel: number) => Math.floor(fuel / 5)
+
 /** How far `spin` counts on a fresh store given `fuel`, and what the trap was. */
 function countWithFuel(t: ExecutionContext, fuel: number): number {
   const store = new Store(FUEL_ENGINE, { fuel })
@@ -202,9 +199,9 @@ test.serial('fuel: running out traps with out_of_fuel at a point that is determi
   const second = countWithFuel(t, F)
   const double = countWithFuel(t, 2 * F)
   t.log(`spin counted to ${first} with ${F} fuel, ${double} with ${2 * F}`)
-  t.true(first > 0, 'the guest ran before running out')
+  t.is(first, spinIterations(F), '5 fuel per iteration')
   t.is(second, first, 'the same fuel stops the guest at the same iteration')
-  t.true(double > first, `twice the fuel goes further (${double} vs ${first})`)
+  t.is(double, spinIterations(2 * F), 'twice the fuel goes twice as far')
 
   // On one store: refuelling after the trap runs exactly as far again.
   const store = new Store(FUEL_ENGINE, { fuel: F })
@@ -218,11 +215,10 @@ test.serial('fuel: running out traps with out_of_fuel at a point that is determi
 })
 
 test.serial('fuel: callAsync(..., { fuel }) sets the fuel for the call', async (t) => {
-  const expected = countWithFuel(t, 10_000)
   const store = new Store(FUEL_ENGINE) // no fuel: every call would trap at once
   const inst = new Instance(store, FUEL_MODULE)
   assertTrap(t, await rejection(t, fn(inst, 'spin').callAsync({ fuel: 10_000 }), 'callAsync spin'), 'out_of_fuel', 'callAsync spin')
-  t.is(global(inst, 'g').value, expected, 'an async call runs as far as a sync one on the same fuel')
+  t.is(global(inst, 'g').value, spinIterations(10_000), 'the async call ran on exactly that fuel')
   t.is(await fn(inst, 'one').callAsync({ fuel: 1000 }), 1)
   const left = store.getFuel() as number
   t.true(left > 0 && left < 1000, `the call consumed some of its fuel (left: ${left})`)
@@ -232,11 +228,11 @@ test.serial('fuel: callAsync(..., { fuel }) sets the fuel for the call', async (
 
 test.serial('fuel: without consumeFuel, setFuel/getFuel and the fuel options fail with ERR_FUEL_UNAVAILABLE', async (t) => {
   const store = new Store()
-  assertCode(t, thrown(t, () => store.setFuel(10), 'setFuel'), 'ERR_FUEL_UNAVAILABLE', 'setFuel')
-  assertCode(t, thrown(t, () => store.getFuel(), 'getFuel'), 'ERR_FUEL_UNAVAILABLE', 'getFuel')
-  assertCode(t, thrown(t, () => new Store(undefined, { fuel: 10 }), 'fuel option'), 'ERR_FUEL_UNAVAILABLE', 'the fuel store option')
+  assertError(t, thrown(t, () => store.setFuel(10), 'setFuel'), WasmtimeError, 'ERR_FUEL_UNAVAILABLE', 'setFuel')
+  assertError(t, thrown(t, () => store.getFuel(), 'getFuel'), WasmtimeError, 'ERR_FUEL_UNAVAILABLE', 'getFuel')
+  assertError(t, thrown(t, () => new Store(undefined, { fuel: 10 }), 'fuel option'), WasmtimeError, 'ERR_FUEL_UNAVAILABLE', 'the fuel store option')
   const one = fn(new Instance(store, COUNTER), 'one')
-  assertCode(t, await rejection(t, one.callAsync({ fuel: 10 }), 'callAsync fuel'), 'ERR_FUEL_UNAVAILABLE', 'callAsync { fuel }')
+  assertError(t, await rejection(t, one.callAsync({ fuel: 10 }), 'callAsync fuel'), WasmtimeError, 'ERR_FUEL_UNAVAILABLE', 'callAsync { fuel }')
   t.is(one(), 1, 'the store works')
 })
 
@@ -247,12 +243,12 @@ test.serial('fuel: without consumeFuel, setFuel/getFuel and the fuel options fai
 test.serial('timeoutMs store option: an endless loop traps with interrupt, sync and async', async (t) => {
   const store = new Store(undefined, { timeoutMs: 50 })
   const inst = new Instance(store, COUNTER)
-  let t0 = performance.now()
-  assertTrap(t, thrown(t, () => fn(inst, 'spin')(), 'sync spin'), 'interrupt', 'sync spin')
-  t.log(`sync: interrupted after ${(performance.now() - t0).toFixed(1)} ms (timeoutMs 50)`)
-  t0 = performance.now()
-  assertTrap(t, await rejection(t, fn(inst, 'spin').callAsync(), 'callAsync spin'), 'interrupt', 'callAsync spin')
-  t.log(`async: interrupted after ${(performance.now() - t0).toFixed(1)} ms (timeoutMs 50)`)
+  const sync = timedThrow(t, () => fn(inst, 'spin')(), 'sync spin')
+  assertTrap(t, sync.e, 'interrupt', 'sync spin')
+  assertTimeoutFired(t, sync.ms, 50, 'sync spin')
+  const async = await timedRejection(t, () => fn(inst, 'spin').callAsync(), 'callAsync spin')
+  assertTrap(t, async.e, 'interrupt', 'callAsync spin')
+  assertTimeoutFired(t, async.ms, 50, 'callAsync spin')
   t.is(fn(inst, 'one')(), 1, 'the store works after the timeouts')
   t.is(await fn(inst, 'one').callAsync(), 1)
 })
@@ -261,8 +257,11 @@ test.serial('store.setTimeout(ms) limits every call; setTimeout(null) lifts the 
   const store = new Store()
   const inst = new Instance(store, COUNTER)
   store.setTimeout(30)
-  assertTrap(t, thrown(t, () => fn(inst, 'spin')(), 'first'), 'interrupt', 'first call')
-  assertTrap(t, thrown(t, () => fn(inst, 'spin')(), 'second'), 'interrupt', 'every call, not just the next')
+  for (const what of ['first call', 'second call (every call, not just the next)']) {
+    const { e, ms } = timedThrow(t, () => fn(inst, 'spin')(), what)
+    assertTrap(t, e, 'interrupt', what)
+    assertTimeoutFired(t, ms, 30, what)
+  }
   store.setTimeout(null)
   const n = iterationsFor(300) // ~10x the former limit
   const t0 = performance.now()
@@ -276,7 +275,9 @@ test.serial('callAsync(..., { timeoutMs }) limits that call only', async (t) => 
   const inst = new Instance(store, COUNTER)
   const spin = fn(inst, 'spin')
   const count = fn(inst, 'count')
-  assertTrap(t, await rejection(t, spin.callAsync({ timeoutMs: 30 }), 'per-call timeout'), 'interrupt', 'per-call timeout')
+  const perCall = await timedRejection(t, () => spin.callAsync({ timeoutMs: 30 }), 'per-call timeout')
+  assertTrap(t, perCall.e, 'interrupt', 'per-call timeout')
+  assertTimeoutFired(t, perCall.ms, 30, 'callAsync { timeoutMs: 30 }')
   let t0 = performance.now()
   t.is(await count.callAsync(n), n, 'the next async call has no limit')
   t.log(`count(${n}) after a 30 ms per-call timeout: ${(performance.now() - t0).toFixed(1)} ms, async`)
@@ -287,20 +288,25 @@ test.serial('callAsync(..., { timeoutMs }) limits that call only', async (t) => 
   // It overrides the store's timeout for that call, which then applies again.
   store.setTimeout(30)
   t.is(await count.callAsync(n, { timeoutMs: 60_000 }), n, "a per-call timeout replaces the store's for that call")
-  assertTrap(t, thrown(t, () => spin(), 'store timeout again'), 'interrupt', "the store's timeout applies again afterwards")
+  const again = timedThrow(t, () => spin(), 'store timeout again')
+  assertTrap(t, again.e, 'interrupt', "the store's timeout applies again afterwards")
+  assertTimeoutFired(t, again.ms, 30, "the store's setTimeout(30) again")
+  const againAsync = await timedRejection(t, () => spin.callAsync(), 'store timeout again, async')
+  assertTrap(t, againAsync.e, 'interrupt', "the store's timeout applies to callAsync too")
+  assertTimeoutFired(t, againAsync.ms, 30, "the store's setTimeout(30) again, callAsync")
 })
 
 test.serial('an engine without epochInterruption refuses timeouts, epoch deadlines and interrupt handles', async (t) => {
   const engine = new Engine({ epochInterruption: false })
   t.false(engine.epochInterruption)
   const store = new Store(engine)
-  assertCode(t, thrown(t, () => store.setTimeout(10), 'setTimeout'), 'ERR_INTERRUPT_UNAVAILABLE', 'setTimeout')
-  assertCode(t, thrown(t, () => store.interruptHandle(), 'interruptHandle'), 'ERR_INTERRUPT_UNAVAILABLE', 'interruptHandle')
-  assertCode(t, thrown(t, () => store.setEpochDeadline(1), 'setEpochDeadline'), 'ERR_INTERRUPT_UNAVAILABLE', 'setEpochDeadline')
-  assertCode(t, thrown(t, () => new Store(engine, { timeoutMs: 10 }), 'timeoutMs option'), 'ERR_INTERRUPT_UNAVAILABLE', 'the timeoutMs store option')
+  assertError(t, thrown(t, () => store.setTimeout(10), 'setTimeout'), WasmtimeError, 'ERR_INTERRUPT_UNAVAILABLE', 'setTimeout')
+  assertError(t, thrown(t, () => store.interruptHandle(), 'interruptHandle'), WasmtimeError, 'ERR_INTERRUPT_UNAVAILABLE', 'interruptHandle')
+  assertError(t, thrown(t, () => store.setEpochDeadline(1), 'setEpochDeadline'), WasmtimeError, 'ERR_INTERRUPT_UNAVAILABLE', 'setEpochDeadline')
+  assertError(t, thrown(t, () => new Store(engine, { timeoutMs: 10 }), 'timeoutMs option'), WasmtimeError, 'ERR_INTERRUPT_UNAVAILABLE', 'the timeoutMs store option')
   t.notThrows(() => store.setTimeout(null), 'no limit is fine')
   const one = fn(new Instance(store, new Module(engine, COUNTER_WAT)), 'one')
-  assertCode(t, await rejection(t, one.callAsync({ timeoutMs: 10 }), 'callAsync timeoutMs'), 'ERR_INTERRUPT_UNAVAILABLE', 'callAsync { timeoutMs }')
+  assertError(t, await rejection(t, one.callAsync({ timeoutMs: 10 }), 'callAsync timeoutMs'), WasmtimeError, 'ERR_INTERRUPT_UNAVAILABLE', 'callAsync { timeoutMs }')
   t.is(one(), 1)
   t.is(await one.callAsync(), 1)
 })
@@ -388,11 +394,6 @@ function assertSpinReport(t: ExecutionContext, r: Msg, what: string): void {
   t.deepEqual(r.afterwards, { threw: false, value: 1 }, `${what}: the store runs again after the interrupt`)
 }
 
-function logLatency(t: ExecutionContext, what: string, ms: number): void {
-  t.log(`${what}: ${ms.toFixed(3)} ms from interrupt() to the call's failure`)
-  t.true(ms < INTERRUPT_BOUND_MS, `${what}: ${ms} ms (generous bound ${INTERRUPT_BOUND_MS} ms)`)
-}
-
 test.serial('an InterruptHandle used on the main thread stops a callAsync spinning in (loop (br 0))', async (t) => {
   const baseline = wasmCallThreads()
   let started!: () => void
@@ -413,7 +414,7 @@ test.serial('an InterruptHandle used on the main thread stops a callAsync spinni
   const e = await rejection(t, call, 'spin')
   const stoppedAt = now()
   assertTrap(t, e, 'interrupt', 'spin')
-  logLatency(t, 'main thread → its own callAsync', stoppedAt - interruptedAt)
+  assertInterruptLatency(t, stoppedAt - interruptedAt, 'main thread → its own callAsync')
   t.is(fn(inst, 'ok')(), 1, 'the store works after')
   t.is(await fn(inst, 'ok').callAsync(), 1)
   t.true(await waitUntil(() => wasmCallThreads() <= baseline, 5000), 'the wasm thread of the call ended')
@@ -428,7 +429,7 @@ test.serial('an InterruptHandle shared with a worker stops a callAsync running o
   const stoppedAt = now()
   assertTrap(t, e, 'interrupt', 'spin')
   const { interruptedAt } = await interrupter.expect('result')
-  logLatency(t, 'worker → main-thread callAsync', stoppedAt - interruptedAt)
+  assertInterruptLatency(t, stoppedAt - interruptedAt, 'worker → main-thread callAsync')
   t.is(fn(inst, 'ok')(), 1, 'the store works after')
 })
 
@@ -440,7 +441,7 @@ test.serial("an InterruptHandle used on the main thread stops a worker's sync ca
   InterruptHandle.fromShared(token).interrupt()
   const r = await spinner.expect('result')
   assertSpinReport(t, r, "worker's sync spin")
-  logLatency(t, 'main thread → worker sync call', r.stoppedAt - interruptedAt)
+  assertInterruptLatency(t, r.stoppedAt - interruptedAt, 'main thread → worker sync call')
 })
 
 for (const mode of ['sync', 'async'] as const) {
@@ -451,7 +452,7 @@ for (const mode of ['sync', 'async'] as const) {
     const { interruptedAt } = await interrupter.expect('result')
     const r = await spinner.expect('result')
     assertSpinReport(t, r, `worker's ${mode} spin`)
-    logLatency(t, `worker → worker ${mode} call`, r.stoppedAt - interruptedAt)
+    assertInterruptLatency(t, r.stoppedAt - interruptedAt, `worker → worker ${mode} call`)
   })
 }
 
@@ -478,8 +479,7 @@ test.serial('limits.memorySize: a guest memory.grow past it returns -1, a host g
   t.is(grow(100), -1)
   t.is(memory.size(), 4)
   const e = thrown(t, () => memory.grow(1), 'host grow')
-  t.true(e instanceof RangeError, `host grow: ${String(e)}`)
-  assertCode(t, e, 'ERR_WASM_GROW', 'host grow')
+  assertError(t, e, RangeError, 'ERR_WASM_GROW', 'host grow')
   t.is(memory.size(), 4, 'a failed grow changes nothing')
 
   store.setLimits({ memorySize: 6 * PAGE })
@@ -490,10 +490,10 @@ test.serial('limits.memorySize: a guest memory.grow past it returns -1, a host g
   // A store-made memory is capped too.
   const own = new Memory(store, { minimum: 1 })
   t.is(own.grow(5), 1)
-  assertCode(t, thrown(t, () => own.grow(1), 'host grow of a host memory'), 'ERR_WASM_GROW', 'host grow of a host memory')
+  assertError(t, thrown(t, () => own.grow(1), 'host grow of a host memory'), RangeError, 'ERR_WASM_GROW', 'host grow of a host memory')
 })
 
-test.serial('limits.tableElements: a guest table.grow past it returns -1', (t) => {
+test.serial('limits.tableElements: a guest table.grow past it returns -1, a host grow throws RangeError ERR_WASM_GROW', (t) => {
   const store = new Store(undefined, { limits: { tableElements: 10 } })
   const inst = new Instance(store, new Module(Engine.default, GROW_WAT))
   const tableGrow = fn(inst, 'tableGrow')
@@ -501,13 +501,32 @@ test.serial('limits.tableElements: a guest table.grow past it returns -1', (t) =
   t.is(tableGrow(4), 6, 'growing up to the limit works')
   t.is(tableGrow(1), -1, 'one element past the limit: -1')
   t.is(table(inst, 'table').size(), 10)
-  const e = thrown(t, () => table(inst, 'table').grow(1), 'host table grow')
-  t.true(e instanceof Error && typeof (e as { code?: unknown }).code === 'string', `host table grow: ${String(e)}`)
-  t.log(`host table.grow past tableElements: ${(e as Error).name} ${(e as { code?: string }).code}`)
-  t.is(table(inst, 'table').size(), 10)
+  assertError(t, thrown(t, () => table(inst, 'table').grow(1), 'host table grow'), RangeError, 'ERR_WASM_GROW', 'host table grow', 'table.grow(1) failed')
+  t.is(table(inst, 'table').size(), 10, 'a failed grow changes nothing')
   const own = new Table(store, { element: 'externref', minimum: 8 })
   t.is(own.grow(2), 8)
-  t.throws(() => own.grow(1), undefined, 'a store-made table is capped too')
+  assertError(t, thrown(t, () => own.grow(1), 'host grow of a host table'), RangeError, 'ERR_WASM_GROW', 'a store-made table is capped too', 'table.grow(1) failed')
+  t.is(own.size(), 10)
+})
+
+test.serial('limits.memorySize/tableElements: a module whose initial memory or table exceeds them fails to instantiate', (t) => {
+  const store = new Store(undefined, { limits: { memorySize: 4 * PAGE, tableElements: 10 } })
+  // wasmtime's words. issue 15 changes the instantiations to their own code (ERR_RESOURCE_LIMIT):
+  // a store limit is not a link failure.
+  const MEMORY_LIMIT_TEXT = 'memory minimum size of 5 pages exceeds memory limits'
+  const TABLE_LIMIT_TEXT = 'table minimum size of 11 elements exceeds table limits'
+  const bigMemory = new Module(Engine.default, '(module (memory 5))')
+  assertError(t, thrown(t, () => new Instance(store, bigMemory), '(memory 5)'), LinkError, 'ERR_WASM_LINK', 'a 5-page memory under memorySize 4 pages', MEMORY_LIMIT_TEXT)
+  const bigTable = new Module(Engine.default, '(module (table 11 funcref))')
+  assertError(t, thrown(t, () => new Instance(store, bigTable), '(table 11 funcref)'), LinkError, 'ERR_WASM_LINK', 'an 11-element table under tableElements 10', TABLE_LIMIT_TEXT)
+  // The same from the host.
+  assertError(t, thrown(t, () => new Memory(store, { minimum: 5 }), 'new Memory'), RangeError, 'ERR_OUT_OF_RANGE', 'a host Memory of 5 pages', MEMORY_LIMIT_TEXT)
+  assertError(t, thrown(t, () => new Table(store, { element: 'funcref', minimum: 11 }), 'new Table'), RangeError, 'ERR_OUT_OF_RANGE', 'a host Table of 11 elements', TABLE_LIMIT_TEXT)
+  // Exactly at the limits is fine.
+  const atLimits = new Module(Engine.default, '(module (memory (export "memory") 4) (table 10 funcref) (func (export "f") (result i32) (i32.const 7)))')
+  const inst = new Instance(store, atLimits)
+  t.is(fn(inst, 'f')(), 7)
+  t.is(mem(inst).size(), 4)
 })
 
 for (const [limit, wat, what] of [
@@ -515,15 +534,15 @@ for (const [limit, wat, what] of [
   ['memories', '(module (memory 1) (func (export "f") (result i32) (i32.const 7)))', 'memory'],
   ['tables', '(module (table 1 funcref) (func (export "f") (result i32) (i32.const 7)))', 'table'],
 ] as const) {
-  test.serial(`limits.${limit}: an instantiation past the cap throws`, (t) => {
+  test.serial(`limits.${limit}: an instantiation past the cap throws LinkError ERR_WASM_LINK`, (t) => {
     const module = new Module(Engine.default, wat)
     const store = new Store(undefined, { limits: { [limit]: 2 } })
     const a = new Instance(store, module)
     const b = new Instance(store, module)
+    // wasmtime's own words (bump_resource_counts). issue 15 changes this to its own code
+    // (ERR_RESOURCE_LIMIT): a store limit is not a link failure.
     const e = thrown(t, () => new Instance(store, module), `a third ${what}`)
-    t.true(e instanceof Error, `a third ${what}: ${String(e)}`)
-    t.is(typeof (e as { code?: unknown }).code, 'string', `a third ${what}: the error has a code`)
-    if (e instanceof Error) t.log(`limits.${limit} = 2, third instantiation: ${e.name} ${(e as { code?: string }).code}: ${e.message}`)
+    assertError(t, e, LinkError, 'ERR_WASM_LINK', `a third ${what}`, `resource limit exceeded: ${what} count too high at 3`)
     t.is(fn(a, 'f')() + fn(b, 'f')(), 14, 'the instances made within the cap work')
     // setLimits raises the cap.
     store.setLimits({ [limit]: 3 })
@@ -585,10 +604,11 @@ for (const [name, engine] of [['the default engine', Engine.default], ['maxWasmS
     })
     go = fn(inst, 'go')
     t.is(go(10), 10)
+    // wasmtime's stack limit counts from the outermost wasm entry, JS frames in between included,
+    // and it (512 KiB, or 64 KiB) is below V8's own (~984 KiB): wasm runs out first, never JS.
     const e = thrown(t, () => go(100_000), 'go(100000)')
     t.log(`${name}: ${e instanceof Error ? `${e.name} ${(e as Trap).trapCode ?? ''}` : String(e)} after ${deepest} nested host calls`)
-    const ok = (e instanceof Trap && e.trapCode === 'stack_overflow') || e instanceof RangeError
-    t.true(ok, `expected Trap stack_overflow or RangeError, got ${String(e)}`)
+    assertTrap(t, e, 'stack_overflow', `${name}: go(100000)`)
     t.is(level, 0, 'every host frame unwound')
     t.is(go(10), 10, 'a later call on the same store works')
     t.is(fn(new Instance(new Store(engine), new Module(engine, RECURSE_WAT)), 'depth')(50), 50, 'a fresh store works')
@@ -599,16 +619,14 @@ for (const [name, engine] of [['the default engine', Engine.default], ['maxWasmS
 // worker.terminate()
 // ---------------------------------------------------------------------------------------------
 
-test.serial('worker.terminate() of a worker stuck in a sync (loop (br 0)) resolves', async (t) => {
+test.serial('worker.terminate() of a worker stuck in a sync (loop (br 0)) resolves within 1 s', async (t) => {
   const spinner = new TestWorker(t, 'control-spin.mjs', { module: SPIN.share(), mode: 'sync' })
   await spinner.expect('handle')
   await spinner.expect('spinning')
   const t0 = performance.now()
-  const code = await Promise.race([spinner.worker.terminate(), timeout(TERMINATE_BOUND_MS)])
-  const ms = performance.now() - t0
-  t.log(`terminate() of a worker spinning in a sync call resolved in ${ms.toFixed(1)} ms`)
-  t.not(code, 'timed out', `terminate() must resolve (generous bound ${TERMINATE_BOUND_MS} ms)`)
-  t.is(code, 1, 'terminate() resolves with exit code 1')
+  const code = await Promise.race([spinner.worker.terminate(), timeout(TERMINATE_WAIT_MS)])
+  t.is(code, 1, `terminate() resolves with exit code 1 (given up after ${TERMINATE_WAIT_MS} ms)`)
+  assertInterruptLatency(t, performance.now() - t0, 'a worker spinning in a sync call', 'from terminate() until it resolved')
   t.is(fn(new Instance(new Store(), SPIN, { host: { started: () => {} } }), 'ok')(), 1, 'this thread still runs wasm')
 })
 
@@ -643,12 +661,16 @@ async function endWorkersInChild(t: ExecutionContext, how: 'terminate' | 'exit',
   if (code !== 0 || signal !== null) return
   const report = JSON.parse(stdout.trim().split('\n').pop()!) as { rounds: EndRound[]; after: number }
   const expectedCode = how === 'terminate' ? 1 : 0
+  const asked = how === 'terminate' ? 'terminate()' : 'asking it to exit'
   report.rounds.forEach((r, i) => {
-    t.log(`round ${i}: the worker ended ${r.endMs.toFixed(1)} ms after ${how === 'terminate' ? 'terminate()' : 'asking it to exit'}; its wasm thread ${r.threadEnded ? `ended by ${r.threadEndMs.toFixed(1)} ms` : 'was still running'}`)
-    t.is(r.code, expectedCode, `round ${i}: the worker ends (exit code ${expectedCode}, generous bound ${TERMINATE_BOUND_MS} ms)`)
+    t.is(r.code, expectedCode, `round ${i}: the worker ends (exit code ${expectedCode}; given up after 10 s)`)
     t.is(r.threadsWhileSpinning, 1, `round ${i}: the call ran on a wasm thread`)
     t.true(r.threadEnded, `round ${i}: the wasm thread of the ended worker's call ends`)
     t.deepEqual(r.errors, [], `round ${i}: no worker error`)
+    // A worker's end interrupts its stores (the addon does so when a thread's env goes away), so
+    // even a call with a later timeoutMs stops within the interrupt bound, from the request.
+    assertInterruptLatency(t, r.endMs, `round ${i}`, `from ${asked} until the worker ended`)
+    assertInterruptLatency(t, r.threadEndMs, `round ${i}`, `from ${asked} until its wasm thread ended`)
   })
   t.is(report.after, 1, 'the process still runs wasm afterwards')
 }
@@ -659,7 +681,7 @@ test.serial('worker.terminate() of a worker with a callAsync spinning in (loop (
 
 // README (Threads, Limits): "A worker that exits with live stores ... frees them ... without
 // affecting the process." Here the store is running a callAsync when the worker exits.
-test.serial('a worker that exits while its callAsync runs (ended by its timeoutMs later) leaves the process healthy', async (t) => {
+test.serial('a worker that exits while its callAsync (timeoutMs 1000) runs: the exit stops the call, not the timeout, and the process stays healthy', async (t) => {
   await endWorkersInChild(t, 'exit', 3, 1000)
 })
 

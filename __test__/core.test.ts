@@ -1008,7 +1008,7 @@ test('Linker: instantiatePre instantiates in many stores', (t) => {
 // ---------------------------------------------------------------------------------------------
 
 test('CommonJS and ESM entry points expose the same classes', async (t) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const cjs = require('../dist/index.js')
   const esm = await import(pathToFileURL(path.join(__dirname, '../dist/index.mjs')).href)
   const names = [

@@ -24,13 +24,13 @@ import {
   MovedExternRef,
   Store,
   StoreStateError,
-  Trap,
 } from '../dist/index.js'
 import type { ExportedFunction, Global, Memory, StoreTransfer, Table } from '../dist/index.js'
+import { assertInterruptLatency, assertTrap, now, thrown } from './helpers/assert'
 import { fn, global, mem, table } from './helpers/util'
 
 // The generated N-API loader's process-wide diagnostics.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const native = require('../index.js') as { compileCount(): number; sharedRegistrySize(): number }
 
 const WORKERS_DIR = path.join(__dirname, 'workers')
@@ -39,7 +39,6 @@ const WORKERS_DIR = path.join(__dirname, 'workers')
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = { type: string; [field: string]: any }
 
 /** Messages in arrival order, awaited one at a time; after `end`, waiting fails. */
@@ -208,7 +207,9 @@ const HOP_WAT = `
 
 // `spin` counts to $bound, far more iterations than any test waits for, after telling the host
 // it has started. Bounded rather than `(loop (br 0))`: native code cannot be terminated, so if
-// interrupts were broken an endless loop would hang the thread (and the test run) for good.
+// interrupts were broken an endless loop would hang the thread (and the test run) for good. The
+// interrupt tests bound the time from interrupt() to the trap (1 s, helpers/assert.ts), so a late
+// interrupt fails them too, not only a lost one.
 const SPIN_WAT = `
 (module
   (import "host" "started" (func $started))
@@ -544,8 +545,11 @@ test.serial("the main thread interrupts a worker's running call through a shared
   t.deepEqual(Object.keys(token).sort(), ['id', 'kind'])
   t.is(token.kind, 'InterruptHandle')
   await w.expect('spinning') // sent from inside the call: it is running now
+  const interruptedAt = now()
   InterruptHandle.fromShared(token).interrupt()
-  assertInterrupted(t, await w.expect('result'))
+  const r = await w.expect('result')
+  assertInterrupted(t, r)
+  assertInterruptLatency(t, r.stoppedAt - interruptedAt, "main thread → worker's sync call")
   t.is(await w.exited, 0)
 })
 
@@ -554,8 +558,11 @@ test.serial("a worker interrupts another worker's running call, with no help fro
   const { port1, port2 } = new MessageChannel()
   const spinner = spawn(t, 'spin.mjs', { module: module.share(), bound: SPIN_BOUND, signalPort: port1 }, [port1])
   const interrupter = spawn(t, 'interrupter.mjs', { port: port2 }, [port2])
-  t.like(await interrupter.expect('result'), { interrupted: true, sameId: true })
-  assertInterrupted(t, await spinner.expect('result'))
+  const issued = await interrupter.expect('result')
+  t.like(issued, { interrupted: true, sameId: true })
+  const r = await spinner.expect('result')
+  assertInterrupted(t, r)
+  assertInterruptLatency(t, r.stoppedAt - issued.interruptedAt, "worker → worker's sync call")
   t.is(await spinner.exited, 0)
   t.is(await interrupter.exited, 0)
 })
@@ -572,9 +579,12 @@ test.serial('a worker interrupts a call running on the main thread', async (t) =
   const inst = new Instance(store, module, { host: { started } })
   w.post({ token: store.interruptHandle().share() })
   await w.expect('ready')
-  const e = t.throws(() => fn(inst, 'spin')(SPIN_BOUND), { instanceOf: Trap }, 'spin should have been interrupted')
-  t.is((e as Trap | undefined)?.trapCode, 'interrupt')
-  t.not((await w.expect('result')).waited, 'timed-out')
+  const e = thrown(t, () => fn(inst, 'spin')(SPIN_BOUND), 'spin should have been interrupted')
+  const stoppedAt = now()
+  assertTrap(t, e, 'interrupt', 'the main thread\'s sync spin')
+  const r = await w.expect('result')
+  t.not(r.waited, 'timed-out')
+  assertInterruptLatency(t, stoppedAt - r.interruptedAt, 'worker → main-thread sync call')
   t.is(fn(inst, 'ok')(), 1, 'the store runs again after the interrupt')
   t.is(await w.exited, 0)
 })

@@ -1,51 +1,22 @@
-//! wasmtime-node: the N-API layer. One file per wasmtime concept; `lib/` (TypeScript) builds the
-//! public API on top of these `Native*` classes.
+//! wasmtime-node: the N-API layer under `lib/` (TypeScript).
+//!
+//! Four layers, each a folder, each depending only on the ones above it:
+//!
+//! | layer    | what lives there |
+//! |----------|------------------|
+//! | `base/`  | shared basics with no store: errors, raw N-API for hot paths, argument checks, type descriptors, engines and their epoch ticker, the share registry, the compile cache, live-object counters |
+//! | `store/` | the store core: per-store state (`Host`, `StoreCore`), limits, fuel, deadlines and epochs, interrupts, WASI state, parked transfers |
+//! | `call/`  | the call machinery: value conversion, JS → wasm invokers, wasm → JS host calls, `callAsync` |
+//! | `api/`   | the `#[napi]` classes, one file per wasmtime concept, plus the process-wide functions |
+//!
+//! Ownership: native → JS edges are weak or call-scoped (a native object never holds a strong
+//! reference to a JS value beyond a call), JS → JS edges carry ownership (each JS wrapper keeps
+//! its `Store` alive), native → native edges are `Rc`/`Arc`. A new wasm concept gets its class
+//! in `api/NAME.rs`; what its calls need from the store goes to `store/`, conversions to `call/`.
 
-mod async_call;
-mod cache;
-mod control;
-mod engine;
-mod error;
-mod func;
-mod global;
-mod instance;
-mod interrupt;
-mod js;
-mod linker;
-mod live;
-mod memory;
-mod module;
-mod share;
+// In layer order: napi-rs expands a `#[napi] impl` only after its struct (NativeFunc is
+// defined in call/ and implemented in api/).
+mod base;
 mod store;
-mod table;
-mod transfer;
-mod types;
-mod values;
-mod wasi;
-
-use napi::bindgen_prelude::*;
-use napi_derive::napi;
-
-/// Called once per thread by `lib/` before anything else: registers the error factory that
-/// turns native failures into the public error classes.
-#[napi(catch_unwind)]
-pub fn init(env: Env, make_error: Function<'_, (), ()>, thread_id: u32) -> napi::Result<()> {
-    js::set_thread_id(thread_id);
-    // SAFETY: `make_error` is a live handle; a strong reference keeps the factory for this env's
-    // lifetime (it is module-level state in lib/, so this creates no cycle).
-    let r = unsafe { js::new_reference(env.raw(), make_error.raw(), 1) }?;
-    js::set_thread_env(env.raw(), r);
-    // When this thread's env goes away (a worker exiting, even by process.exit()), stop the wasm
-    // its stores are running on other threads (callAsync), so that nothing spins on forever.
-    // SAFETY: registering a plain C callback whose argument is the thread id (no pointer).
-    unsafe { napi::sys::napi_add_env_cleanup_hook(env.raw(), Some(on_env_cleanup), thread_id as usize as *mut std::ffi::c_void) };
-    Ok(())
-}
-
-unsafe extern "C" fn on_env_cleanup(arg: *mut std::ffi::c_void) {
-    interrupt::interrupt_thread(arg as usize as u32);
-}
-
-/// An empty native call: the benchmark baseline for N-API overhead.
-#[napi]
-pub fn noop() {}
+mod call;
+mod api;

@@ -12,8 +12,8 @@ export type WasmFeature = 'simd' | 'relaxedSimd' | 'threads' | 'multiMemory' | '
 
 /** How an `Engine` compiles and runs wasm. Every field is optional; defaults are wasmtime's. */
 export interface EngineOptions {
-  /** Code generator. Only `'cranelift'` is built in. */
-  strategy?: 'cranelift' | 'winch'
+  /** Code generator: Cranelift, the optimising compiler (the only one built in). */
+  strategy?: 'cranelift'
   optLevel?: 'none' | 'speed' | 'speed_and_size'
   /** Count fuel (see `Store.setFuel`). Costs some speed. */
   consumeFuel?: boolean
@@ -37,27 +37,23 @@ export interface EngineOptions {
   cache?: boolean | { directory: string }
   parallelCompilation?: boolean
   debugInfo?: boolean
-  profiler?: 'none' | 'perfmap' | 'jitdump'
   /** Virtual address space reserved per linear memory, in bytes. */
   memoryReservation?: number
   /** Guard region after each linear memory, in bytes. */
   memoryGuardSize?: number
 }
 
-const ENUMS: Record<string, readonly string[]> = {
-  strategy: ['cranelift', 'winch'],
-  optLevel: ['none', 'speed', 'speed_and_size'],
-  profiler: ['none', 'perfmap', 'jitdump'],
-}
+// Names (strategy, optLevel, features) are checked natively (base/engine.rs), types here.
+const STRINGS = ['strategy', 'optLevel']
 const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo']
 const NUMBERS = ['maxWasmStack', 'memoryReservation', 'memoryGuardSize']
 
 function toNativeOptions(o: EngineOptions): Native.EngineOptions {
   if (!o || typeof o !== 'object') throw typeError('engine options must be an object')
   const out: Native.EngineOptions = {}
-  for (const [k, allowed] of Object.entries(ENUMS)) {
+  for (const k of STRINGS) {
     const v = (o as Record<string, unknown>)[k]
-    if (v !== undefined && !allowed.includes(v as string)) throw typeError(`${k} must be one of ${allowed.join(', ')}`, 'ERR_INVALID_ARG_VALUE')
+    if (v !== undefined && typeof v !== 'string') throw typeError(`${k} must be a string`)
   }
   for (const k of BOOLS) {
     const v = (o as Record<string, unknown>)[k]
@@ -78,7 +74,6 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     checkCount(p, 'maxMemorySize', Number.MAX_SAFE_INTEGER, 'allocator.pooling.')
     out.pooling = { ...o.allocator.pooling }
   }
-  if (o.profiler !== undefined && o.profiler !== 'none') throw typeError('profilers are not built into this binary', 'ERR_INVALID_ARG_VALUE')
   out.cacheDirectory = cacheDirectory(o.cache)
   Object.assign(out, {
     strategy: o.strategy, optLevel: o.optLevel, consumeFuel: o.consumeFuel, epochInterruption: o.epochInterruption,
@@ -92,7 +87,7 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
 export class Config {
   readonly options: Readonly<EngineOptions>
   constructor(options: EngineOptions = {}) {
-    toNativeOptions(options) // validate early
+    native.NativeEngine.checkOptions(toNativeOptions(options)) // validate early, names included
     let copy: EngineOptions
     try {
       copy = structuredClone(options)

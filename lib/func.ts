@@ -1,9 +1,9 @@
 import type { Native } from './native'
-import { wrapAs } from './wrap'
+import { AFFINE, wrapAs } from './wrap'
 import { native } from './native'
 import { typeError } from './errors'
 import { Store, checkStore, type CallOptions, type HostFunction } from './store'
-import { checkFuncType, frozenJson, isRef, type FuncType, type ValType } from './types'
+import { checkFuncType, frozenJson, type FuncType, type ValType } from './types'
 
 /** A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,13 +18,31 @@ type Conv = (v: unknown) => unknown
 
 // ---- reference conversions (numbers, BigInts and v128 are converted natively) ----
 
+/** The `Func` behind a value: a `Func`, or a wasm function's callable (its `.func`); else null. */
+export function funcOf(v: unknown): Func | null {
+  if (v instanceof Func) return v
+  const f = typeof v === 'function' ? (v as Partial<ExportedFunction>).func : undefined
+  return f instanceof Func ? f : null
+}
+
 /** A funcref argument in the native layer's form. */
 export function funcIn(v: unknown): unknown {
   if (v === null) return null
-  if (v instanceof Func) return v._native
-  const f = typeof v === 'function' ? (v as Partial<ExportedFunction>).func : undefined
-  if (f instanceof Func) return f._native
+  const f = funcOf(v)
+  if (f) return f._native
   throw typeError('expected a wasm function (an export, a Func) or null for a funcref')
+}
+
+/** A value of type `t` in the native layer's form (references are converted, numbers are not). */
+export function refIn(store: Store, t: ValType, v: unknown): unknown {
+  const c = convIn(store, t)
+  return c ? c(v) : v
+}
+
+/** A value of type `t` from the native layer's form. */
+export function refOut(store: Store, t: ValType, v: unknown): unknown {
+  const c = convOut(store, t)
+  return c ? c(v) : v
 }
 
 function convIn(store: Store, t: ValType): Conv | null {
@@ -56,8 +74,12 @@ function argsConv(store: Store, params: readonly ValType[], dir: typeof convIn):
   return (args) => args.map((v, i) => (convs[i] ? convs[i]!(v) : v))
 }
 
-function arityError(type: FuncType, got: number): never {
-  throw typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
+/**
+ * The one arity check of a call (the native invoker relies on it: the fast paths below always
+ * pass exactly the declared number of arguments).
+ */
+function arityError(type: FuncType, got: number): TypeError {
+  return typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
 }
 
 type Invoker = (fns: HostFunction[], ...args: unknown[]) => unknown
@@ -96,38 +118,38 @@ function callableOf(store: Store, type: FuncType, inv: Invoker, funcOf: () => Fu
   if (inConv || outConv) {
     call = function (...args: unknown[]) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (args.length !== np) arityError(type, args.length)
+      if (args.length !== np) throw arityError(type, args.length)
       const r = inv(fns, ...(inConv ? inConv(args) : args))
       return outConv ? outConv(r) : r
     }
   } else if (np === 0) {
     call = function () {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (arguments.length !== 0) arityError(type, arguments.length)
+      if (arguments.length !== 0) throw arityError(type, arguments.length)
       return inv(fns)
     }
   } else if (np === 1) {
     call = function (a: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (arguments.length !== 1) arityError(type, arguments.length)
+      if (arguments.length !== 1) throw arityError(type, arguments.length)
       return inv(fns, a)
     }
   } else if (np === 2) {
     call = function (a: unknown, b: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (arguments.length !== 2) arityError(type, arguments.length)
+      if (arguments.length !== 2) throw arityError(type, arguments.length)
       return inv(fns, a, b)
     }
   } else if (np === 3) {
     call = function (a: unknown, b: unknown, c: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (arguments.length !== 3) arityError(type, arguments.length)
+      if (arguments.length !== 3) throw arityError(type, arguments.length)
       return inv(fns, a, b, c)
     }
   } else {
     call = function (...args: unknown[]) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
-      if (args.length !== np) arityError(type, args.length)
+      if (args.length !== np) throw arityError(type, args.length)
       return inv(fns, ...args)
     }
   }
@@ -157,7 +179,7 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
   const np = type.params.length
   const opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
   if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return Promise.reject(typeError('signal must be an AbortSignal'))
-  if (args.length !== np) return Promise.reject(typeError(`expected ${np} argument(s), got ${args.length}`, 'ERR_INVALID_ARG_COUNT'))
+  if (args.length !== np) return Promise.reject(arityError(type, args.length))
   const store = f._store
   const run = () => runAsync(f, inConv ? inConv(args) : args, opts).then((r) => (outConv ? outConv(r) : r))
   const result = store._asyncTail.then(run, run)
@@ -202,10 +224,14 @@ export function hostEntry(store: Store, type: FuncType, fn: HostFunction): HostF
 
 /** Register `fn` as a host function of `store`; `module`/`name` name it for `Store.receive`. */
 export function newHostFunc(store: Store, type: FuncType, fn: HostFunction, module: string, name: string): Func {
+  return Func._wrap(store, hostFuncNative(store, type, fn, module, name), type)
+}
+
+function hostFuncNative(store: Store, type: FuncType, fn: HostFunction, module: string, name: string): Native.NativeFunc {
   const slot = store._fns.length
   store._fns.push(hostEntry(store, type, fn))
   try {
-    return Func._wrap(store, store._native.newFunc(slot, [...type.params], [...type.results], module, name), type)
+    return native.NativeFunc.host(store._native, slot, [...type.params], [...type.results], module, name)
   } catch (e) {
     store._fns.length = slot
     throw e
@@ -214,10 +240,12 @@ export function newHostFunc(store: Store, type: FuncType, fn: HostFunction, modu
 
 /** A wasm function: exported by an instance, or a JS host function with a declared type. */
 export class Func {
+  /** Marks the object as thread-affine (see `Store.transfer`). */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
-  readonly _native!: Native.NativeFunc
+  readonly _native: Native.NativeFunc
   /** @internal */
-  readonly _store!: Store
+  readonly _store: Store
   /** @internal */
   _type?: FuncType
   /** @internal */
@@ -235,7 +263,9 @@ export class Func {
     const module = name.module ?? ''
     const fname = name.name ?? `func${store._fns.length}`
     if (typeof module !== 'string' || typeof fname !== 'string') throw typeError('module and name must be strings')
-    return newHostFunc(store, t, fn, module, fname)
+    this._native = hostFuncNative(store, t, fn, module, fname)
+    this._store = store
+    this._type = t
   }
 
   /** @internal */

@@ -1,29 +1,17 @@
-import type { Native } from './native'
-import { wrapAs } from './wrap'
-import { typeError } from './errors'
+import { native, type Native } from './native'
+import { AFFINE, wrapAs } from './wrap'
 import { Store, checkStore } from './store'
-import { Func, funcIn } from './func'
+import { refIn, refOut } from './func'
 import { checkObject, checkValType, frozenJson, type GlobalType } from './types'
-
-/** Converts a reference value between JS and the native layer's raw form. */
-export function refIn(store: Store, t: string, v: unknown): unknown {
-  if (t === 'externref') return store._externIn(v)
-  if (t === 'funcref') return funcIn(v)
-  return v
-}
-
-export function refOut(store: Store, t: string, v: unknown): unknown {
-  if (t === 'externref') return store._externOut(v as number | null)
-  if (t === 'funcref') return v === null ? null : Func._wrap(store, v as Native.NativeFunc).callable
-  return v
-}
 
 /** A wasm global variable. */
 export class Global {
+  /** Marks the object as thread-affine (see `Store.transfer`). */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
-  readonly _native!: Native.NativeGlobal
+  readonly _native: Native.NativeGlobal
   /** @internal */
-  readonly _store!: Store
+  readonly _store: Store
   /** @internal */
   _type?: GlobalType
 
@@ -31,8 +19,8 @@ export class Global {
     checkStore(store)
     const t = checkObject(type, 'global type')
     const vt = checkValType(t.value, 'global type value')
-    const n = store._native.newGlobal(vt, Boolean(t.mutable), refIn(store, vt, value))
-    return Global._wrap(store, n)
+    this._native = new native.NativeGlobal(store._native, vt, Boolean(t.mutable), refIn(store, vt, value))
+    this._store = store
   }
 
   /** @internal */

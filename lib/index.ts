@@ -24,32 +24,7 @@ export { runWasi, runWasiAsync, type WasiOptions, type WasiOutput, type WasiResu
 export type { ReceiveWasi } from './store'
 export { liveObjects, type LiveObjects } from './diagnostics'
 
-// Wire the store's late-bound helpers (see store.ts `hooks`).
-import { hooks } from './store'
+// A worker's stores are interrupted when it is terminated (see interrupt.ts).
 import { interruptOnTerminate } from './interrupt'
-import { Func as FuncClass, hostEntry } from './func'
-import { Instance as InstanceClass, wrapExtern } from './instance'
-import { Memory as MemoryClass } from './memory'
-import { Table as TableClass } from './table'
-import { Global as GlobalClass } from './global'
-import { native } from './native'
-import { typeError as makeTypeError } from './errors'
 
-import { configureWasi } from './wasi'
-
-hooks.hostEntry = hostEntry
-hooks.configureWasi = configureWasi
 interruptOnTerminate()
-hooks.nativeOfObject = (o) => {
-  if (o instanceof InstanceClass || o instanceof FuncClass || o instanceof MemoryClass || o instanceof TableClass || o instanceof GlobalClass) return o._native
-  const f = typeof o === 'function' ? (o as { func?: unknown }).func : undefined
-  if (f instanceof FuncClass) return f._native
-  throw makeTypeError('transfer() objects must be Instances, Funcs (or exported functions), Memories, Tables or Globals of the store')
-}
-hooks.wrapObject = (store, n) => (n instanceof native.NativeInstance ? InstanceClass._wrap(store, n) : wrapExtern(store, n))
-hooks.asHostFunction = (v) => {
-  if (v instanceof FuncClass) return { fn: v.callable, type: v.type }
-  if (typeof v !== 'function') return null
-  const f = (v as { func?: unknown }).func
-  return { fn: v as (...a: unknown[]) => unknown, type: f instanceof FuncClass ? f.type : null }
-}

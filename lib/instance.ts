@@ -3,7 +3,7 @@ import { wrapAs, type Shared } from './wrap'
 import { native } from './native'
 import { LinkError, typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
-import { Func, exportedCallable, newHostFunc, type ExportedFunction } from './func'
+import { Func, exportedCallable, funcOf, newHostFunc, type ExportedFunction } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
@@ -29,12 +29,9 @@ function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
   const kind = imp.type.kind
   if (v === undefined) throw new LinkError(`unknown import: ${where} (${kind}) was not provided`)
   if (kind === 'func') {
-    if (v instanceof Func) return v._native
-    if (typeof v === 'function') {
-      const f = (v as Partial<ExportedFunction>).func
-      if (f instanceof Func) return f._native
-      return newHostFunc(store, imp.type.type, v as HostFunction, imp.module, imp.name)._native
-    }
+    const f = funcOf(v)
+    if (f) return f._native
+    if (typeof v === 'function') return newHostFunc(store, imp.type.type, v as HostFunction, imp.module, imp.name)._native
   } else if (kind === 'global' && (typeof v === 'number' || typeof v === 'bigint') && !imp.type.type.mutable) {
     return new Global(store, imp.type.type, v)._native
   } else if ((kind === 'memory' && v instanceof Memory) || (kind === 'table' && v instanceof Table) || (kind === 'global' && v instanceof Global)) {

@@ -3,7 +3,7 @@ import { native } from './native'
 import { LinkError, StoreStateError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
 import { Store, checkStore, type HostFunction } from './store'
-import { Func, funcIn, hostEntry } from './func'
+import { Func, funcIn, funcOf, hostEntry } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
@@ -18,7 +18,7 @@ function checkName(v: unknown, what: string): string {
 }
 
 function nativeItem(item: unknown): unknown {
-  if (item instanceof Func || typeof item === 'function') return funcIn(item)
+  if (funcOf(item)) return funcIn(item)
   if (item instanceof Memory || item instanceof Table || item instanceof Global) return item._native
   throw typeError('item must be a Func, an exported function, a Memory, a Table or a Global')
 }

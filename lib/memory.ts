@@ -1,15 +1,17 @@
-import type { Native } from './native'
-import { wrapAs } from './wrap'
+import { native, type Native } from './native'
+import { AFFINE, wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { checkObject, frozenJson, type MemoryType } from './types'
 
 /** A wasm linear memory. */
 export class Memory {
+  /** Marks the object as thread-affine (see `Store.transfer`). */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
-  readonly _native!: Native.NativeMemory
+  readonly _native: Native.NativeMemory
   /** @internal */
-  readonly _store!: Store
+  readonly _store: Store
 
   constructor(store: Store, type: { minimum: number; maximum?: number }) {
     checkStore(store)
@@ -17,7 +19,8 @@ export class Memory {
     const { minimum, maximum } = t // read once: a getter could answer differently the second time
     if (typeof minimum !== 'number') throw typeError('memory type minimum must be a number')
     if (maximum !== undefined && typeof maximum !== 'number') throw typeError('memory type maximum must be a number')
-    return Memory._wrap(store, store._native.newMemory(minimum, maximum as number | undefined))
+    this._native = new native.NativeMemory(store._native, minimum, maximum as number | undefined)
+    this._store = store
   }
 
   /** @internal */

@@ -43,7 +43,7 @@ export class Module {
     try {
       const e = checkEngine(engine)
       const src = checkSource(bytes)
-      return native.compileModule(e._native, src).then((n) => Module._wrap(n as Native.NativeModule, e))
+      return native.NativeModule.compileAsync(e._native, src).then((n) => Module._wrap(n as Native.NativeModule, e))
     } catch (err) {
       return Promise.reject(err)
     }

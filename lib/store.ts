@@ -4,6 +4,13 @@ import { LinkError, typeError } from './errors'
 import { InterruptHandle } from './interrupt'
 import { frozenJson, type ImportType, type FuncType } from './types'
 import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
+// Used only inside functions, so these import cycles are harmless in CommonJS.
+import { Func, funcOf, hostEntry } from './func'
+import { Instance, wrapExtern } from './instance'
+import { Memory } from './memory'
+import { Table } from './table'
+import { Global } from './global'
+import { configureWasi } from './wasi'
 
 /** Caps on what the guest may allocate. A guest `memory.grow`/`table.grow` past them returns -1. */
 export interface StoreLimits {
@@ -88,7 +95,7 @@ export class Store<T = unknown> {
     if (options.fuel !== undefined) this.setFuel(options.fuel)
     if (options.limits !== undefined) this.setLimits(options.limits)
     if (options.timeoutMs !== undefined) this.setTimeout(options.timeoutMs)
-    if (options.wasi !== undefined) hooks.configureWasi(this, options.wasi)
+    if (options.wasi !== undefined) configureWasi(this, options.wasi)
   }
 
   /**
@@ -103,12 +110,12 @@ export class Store<T = unknown> {
   /** Set the fuel left (the engine needs `consumeFuel: true`); running out traps with `out_of_fuel`. */
   setFuel(fuel: number | bigint): void {
     if (typeof fuel !== 'number' && typeof fuel !== 'bigint') throw typeError('fuel must be a number or a BigInt')
-    native.storeSetFuel(this._native, fuel)
+    this._native.setFuel(fuel)
   }
 
   /** The fuel left: a number, or a BigInt above 2^53. */
   getFuel(): number | bigint {
-    const s = native.storeGetFuel(this._native)
+    const s = this._native.getFuel()
     const n = Number(s)
     return Number.isSafeInteger(n) ? n : BigInt(s)
   }
@@ -116,19 +123,19 @@ export class Store<T = unknown> {
   /** Limit every call into wasm to `ms` of wall-clock time (`null`: no limit). */
   setTimeout(ms: number | null): void {
     if (ms !== null && typeof ms !== 'number') throw typeError('timeoutMs must be a number or null')
-    native.storeSetTimeout(this._native, ms, false)
+    this._native.setTimeout(ms, false)
   }
 
   /** @internal A timeout for the next call only. */
   _setNextTimeout(ms: number): void {
     if (typeof ms !== 'number') throw typeError('timeoutMs must be a number')
-    native.storeSetTimeout(this._native, ms, true)
+    this._native.setTimeout(ms, true)
   }
 
   /** Trap the running wasm after `ticks` more epoch increments (`engine.incrementEpoch()`). */
   setEpochDeadline(ticks: number): void {
     if (typeof ticks !== 'number') throw typeError('ticks must be a number')
-    native.storeSetEpochDeadline(this._native, ticks)
+    this._native.setEpochDeadline(ticks)
   }
 
   /** Replace the store's limits. */
@@ -142,12 +149,12 @@ export class Store<T = unknown> {
       if (typeof v !== 'number') throw typeError(`limits.${k} must be a number`)
       plain[k] = v
     }
-    native.storeSetLimits(this._native, plain)
+    this._native.setLimits(plain)
   }
 
   /** A handle that stops this store's running wasm from any thread (`share()` it to a worker). */
   interruptHandle(): InterruptHandle {
-    return InterruptHandle._wrap(native.storeInterruptHandle(this._native))
+    return InterruptHandle._wrap(this._native.interruptHandle())
   }
 
   /**
@@ -164,7 +171,7 @@ export class Store<T = unknown> {
     if (!objects || typeof objects !== 'object') throw typeError('objects must be an object')
     const names = Object.keys(objects)
     const natives = names.map((n) => nativeOfObject(objects[n]))
-    const id = native.storeTransfer(this._native, natives)
+    const id = this._native.transfer(natives)
     const t: StoreTransfer = Object.freeze({
       kind: 'StoreTransfer' as const,
       id,
@@ -187,15 +194,15 @@ export class Store<T = unknown> {
   static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown; wasi?: ReceiveWasi } = {}): { store: Store; objects: Record<string, StoreObject> } {
     if (!isTransferToken(t)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
-    const wanted = frozenJson<ImportType[]>(native.transferHostFunctions(t.id))
+    const wanted = frozenJson<ImportType[]>(native.NativeStore.transferHostFunctions(t.id))
     const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
-    const [nstore, ...nobjs] = native.storeReceive(t.id) as [Native.NativeStore, ...unknown[]]
+    const [nstore, ...nobjs] = native.NativeStore.receive(t.id) as [Native.NativeStore, ...unknown[]]
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,
     }, true) as Store
-    fns.forEach(({ type, fn, raw }) => store._fns.push(raw ? fn : hostEntryOf(store, type, fn)))
+    fns.forEach(({ type, fn, raw }) => store._fns.push(raw ? fn : hostEntry(store, type, fn)))
     const objects: Record<string, StoreObject> = {}
     t.names.forEach((name, i) => {
       objects[name] = wrapObject(store, nobjs[i]) as StoreObject
@@ -280,18 +287,25 @@ function unplaceholder(v: unknown): unknown {
   return v && typeof v === 'object' && (v as { movedExternRef?: unknown }).movedExternRef === true ? MovedExternRef : v
 }
 
-// Late-bound helpers from modules that import this one (set by index.ts; avoids an import cycle).
-export const hooks = {} as {
-  nativeOfObject: (o: unknown) => unknown
-  wrapObject: (store: Store, n: unknown) => unknown
-  hostEntry: (store: Store, type: FuncType, fn: HostFunction) => HostFunction
-  configureWasi: (store: Store, opts: unknown) => void
-  /** A receive import as a host function and its declared type (a wasm function has one). */
-  asHostFunction: (v: unknown) => { fn: HostFunction; type: FuncType | null } | null
+/** The native object behind something `transfer()` may move. */
+function nativeOfObject(o: unknown): unknown {
+  if (o instanceof Instance || o instanceof Memory || o instanceof Table || o instanceof Global) return o._native
+  const f = funcOf(o)
+  if (f) return f._native
+  throw typeError('transfer() objects must be Instances, Funcs (or exported functions), Memories, Tables or Globals of the store')
 }
-const nativeOfObject = (o: unknown) => hooks.nativeOfObject(o)
-const wrapObject = (store: Store, n: unknown) => hooks.wrapObject(store, n)
-const hostEntryOf = (store: Store, type: FuncType, fn: HostFunction) => hooks.hostEntry(store, type, fn)
+
+/** The public wrapper of a received native object. */
+function wrapObject(store: Store, n: unknown): unknown {
+  return n instanceof native.NativeInstance ? Instance._wrap(store, n) : wrapExtern(store, n)
+}
+
+/** A receive import as a host function and its declared type (a wasm function has one). */
+function asHostFunction(v: unknown): { fn: HostFunction; type: FuncType | null } | null {
+  if (v instanceof Func) return { fn: v.callable, type: v.type }
+  if (typeof v !== 'function') return null
+  return { fn: v as HostFunction, type: funcOf(v)?.type ?? null }
+}
 
 const typeText = (t: FuncType) => `(${t.params.join(', ')}) -> (${t.results.join(', ')})`
 const sameType = (a: FuncType, b: FuncType) => typeText(a) === typeText(b)
@@ -309,7 +323,7 @@ function bindHostFunctions(wanted: readonly ImportType[], imports: ReceiveImport
       return { type, fn: cb ?? noop, raw: true }
     }
     const where = `"${w.module}"."${w.name}" ${typeText(type)}`
-    const given = hooks.asHostFunction(imports[w.module]?.[w.name])
+    const given = asHostFunction(imports[w.module]?.[w.name])
     if (!given) {
       problems.push(`missing ${where}`)
       return { type, fn: () => undefined }

@@ -1,28 +1,31 @@
-import type { Native } from './native'
-import { wrapAs } from './wrap'
+import { native, type Native } from './native'
+import { AFFINE, wrapAs } from './wrap'
 import { rangeError, typeError } from './errors'
 import { Store, checkStore } from './store'
-import { refIn, refOut } from './global'
+import { refIn, refOut } from './func'
 import { checkObject, frozenJson, type TableType } from './types'
 
 /** A wasm table of references (functions or externrefs). */
 export class Table {
+  /** Marks the object as thread-affine (see `Store.transfer`). */
+  readonly threadAffine: symbol = AFFINE
   /** @internal */
-  readonly _native!: Native.NativeTable
+  readonly _native: Native.NativeTable
   /** @internal */
-  readonly _store!: Store
+  readonly _store: Store
   /** @internal */
   _type?: TableType
 
-  constructor(store: Store, type: TableType, init: unknown = null) {
+  /** `init` fills every element; omitted, the element type's default (null; externref: undefined, as in the WebAssembly JS API). */
+  constructor(store: Store, type: TableType, ...init: [unknown?]) {
     checkStore(store)
     const { element, minimum, maximum } = checkObject(type, 'table type') // each read once
     if (element !== 'funcref' && element !== 'externref') throw typeError("table element must be 'funcref' or 'externref'", 'ERR_INVALID_ARG_VALUE')
     if (typeof minimum !== 'number') throw typeError('table minimum must be a number')
     if (maximum !== undefined && typeof maximum !== 'number') throw typeError('table maximum must be a number')
     if (maximum !== undefined && maximum > 0xffffffff) throw rangeError(`table maximum must be at most 2^32-1, got ${maximum}`)
-    const n = store._native.newTable(element, minimum, maximum as number | undefined, refIn(store, element, init))
-    return Table._wrap(store, n)
+    this._native = new native.NativeTable(store._native, element, minimum, maximum as number | undefined, refIn(store, element, initOf(element, init)))
+    this._store = store
   }
 
   /** @internal */
@@ -39,10 +42,11 @@ export class Table {
     return this._native.size()
   }
 
-  /** Grow by `delta` elements set to `init`; returns the previous size. */
-  grow(delta: number, init: unknown = null): number {
+  /** Grow by `delta` elements set to `init` (omitted: the element type's default); returns the previous size. */
+  grow(delta: number, ...init: [unknown?]): number {
     if (typeof delta !== 'number') throw typeError('delta must be a number')
-    return this._native.grow(delta, refIn(this._store, this.type.element, init))
+    const element = this.type.element
+    return this._native.grow(delta, refIn(this._store, element, initOf(element, init)))
   }
 
   get(index: number): unknown {
@@ -54,4 +58,13 @@ export class Table {
     if (typeof index !== 'number') throw typeError('index must be a number')
     this._native.set(index, refIn(this._store, this.type.element, value))
   }
+}
+
+/**
+ * The fill value given (an explicit `undefined` included: it is a valid externref), or the
+ * element type's default value when none was given, as `WebAssembly.Table` does.
+ */
+function initOf(element: string, init: [unknown?]): unknown {
+  if (init.length > 0) return init[0]
+  return element === 'externref' ? undefined : null
 }

@@ -56,9 +56,3 @@ export function checkObject(v: unknown, what: string): Record<string, unknown> {
   if (!v || typeof v !== 'object') throw typeError(`${what} must be an object`)
   return v as Record<string, unknown>
 }
-
-/** A number that must be a non-negative safe integer (sizes, counts). */
-export function checkCount(v: unknown, what: string): number {
-  if (typeof v !== 'number') throw typeError(`${what} must be a number`)
-  return v
-}

@@ -1,5 +1,6 @@
 // WASI preview 1: options, the store's WASI set-up, and the one-call helpers.
 import { Engine } from './engine'
+import { native } from './native'
 import { WasiExit, typeError } from './errors'
 import { Linker } from './linker'
 import { Module, type BufferSource } from './module'
@@ -100,7 +101,7 @@ function outputOf(store: Store, v: unknown, name: 'stdout' | 'stderr'): [string,
  */
 export function addOutputCallback(store: Store, name: string, fn: HostFunction): number {
   const slot = store._fns.length
-  store._native.newFunc(slot, [], [], WASI_OUTPUT_MODULE, name)
+  native.NativeFunc.host(store._native, slot, [], [], WASI_OUTPUT_MODULE, name)
   store._fns.push(fn)
   return slot
 }

@@ -237,13 +237,13 @@ const sections = {
       const ex = inst.exports
       const kind = i % 7
       let e
-      if (kind === 0) (e = thrown(() => ex.boom())), check(e instanceof Trap && e.trapCode === 'unreachable', () => `unreachable: ${e}`)
-      else if (kind === 1) (e = thrown(() => ex.oob(i & 0xff))), check(e instanceof Trap && e.trapCode === 'memory_out_of_bounds', () => `oob: ${e}`)
-      else if (kind === 2) (e = thrown(() => ex.div(0))), check(e instanceof Trap && e.trapCode === 'integer_division_by_zero', () => `div: ${e}`)
-      else if (kind === 3) (e = thrown(() => ex.callhost(1))), check(e instanceof Error && e.message === 'host boom', () => `host: ${e}`)
-      else if (kind === 4) (e = thrown(() => ex.callhost(2))), check(e && e.notAnError === 2, () => `non-Error: ${e}`)
-      else if (kind === 5) (e = thrown(() => ex.callhost(3))), check(e && e.message === 'wrapped' && e.cause && e.cause.trapCode === 'unreachable', () => `re-entrant: ${e}`)
-      else if (i % 35 === 6) (e = thrown(() => ex.rec(0))), check(e instanceof Trap && e.trapCode === 'stack_overflow', () => `stack overflow: ${e}`)
+      if (kind === 0) { e = thrown(() => ex.boom()); check(e instanceof Trap && e.trapCode === 'unreachable', () => `unreachable: ${e}`) }
+      else if (kind === 1) { e = thrown(() => ex.oob(i & 0xff)); check(e instanceof Trap && e.trapCode === 'memory_out_of_bounds', () => `oob: ${e}`) }
+      else if (kind === 2) { e = thrown(() => ex.div(0)); check(e instanceof Trap && e.trapCode === 'integer_division_by_zero', () => `div: ${e}`) }
+      else if (kind === 3) { e = thrown(() => ex.callhost(1)); check(e instanceof Error && e.message === 'host boom', () => `host: ${e}`) }
+      else if (kind === 4) { e = thrown(() => ex.callhost(2)); check(e && e.notAnError === 2, () => `non-Error: ${e}`) }
+      else if (kind === 5) { e = thrown(() => ex.callhost(3)); check(e && e.message === 'wrapped' && e.cause && e.cause.trapCode === 'unreachable', () => `re-entrant: ${e}`) }
+      else if (i % 35 === 6) { e = thrown(() => ex.rec(0)); check(e instanceof Trap && e.trapCode === 'stack_overflow', () => `stack overflow: ${e}`) }
       check(ex.ok() === 1 && ex.callhost(9) === 9, 'the store works after a failure')
       await collectEvery(i, 50)
     }

@@ -1,3 +1,4 @@
+/* global Bun, Deno */
 'use strict'
 // Smoke test of wasmtime-node for any runtime (Node, Bun, Deno): plain CommonJS, no dependencies.
 //   WASMTIME_NODE_PATH=/path/to/dist/index.js node scripts/smoke.cjs
@@ -110,7 +111,7 @@ check('wasi', () => {
 function workerCheck(done) {
   const name = 'worker-share'
   let settled = false
-  const finish = (e) => { if (settled) return; settled = true; e ? fail(name, e) : ok(name); done() }
+  const finish = (e) => { if (settled) return; settled = true; if (e) fail(name, e); else ok(name); done() }
   try {
     const { Worker } = require('node:worker_threads')
     const m = new Module(Engine.default, '(module (func (export "mul") (param i32 i32) (result i32) (i32.mul (local.get 0) (local.get 1))))')

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-/* eslint-disable */
+ 
 import { CompileError, Engine, Global, Instance, LinkError, Memory, Module, Store, Table, Trap } from '../../dist/index.js'
 
 /** The suite is Wasm 2.0's: wasmtime enables Wasm 3.0 proposals by default (GC: constant

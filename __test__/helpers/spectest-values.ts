@@ -2,7 +2,7 @@
 // takes and returns, and the result comparison assert_return needs. Nothing here touches the
 // package: it is all about the data format and JS numbers, so it can be read on its own.
 //
-// The package's value mapping (docs: DESIGN §4): i32 ↔ number (signed), i64 ↔ BigInt (signed),
+// The package's value mapping (README "Values"): i32 ↔ number (signed), i64 ↔ BigInt (signed),
 // f32/f64 ↔ number, v128 ↔ 16-byte Uint8Array (little-endian lanes), funcref ↔ function | null,
 // externref ↔ any JS value | null.
 

@@ -26,7 +26,7 @@ const features: WasmFeature[] = ['simd', 'threads', 'memory64']
 const engineOptions: EngineOptions = {
   strategy: 'cranelift', optLevel: 'speed', consumeFuel: true, epochInterruption: true, maxWasmStack: 1 << 20,
   features: { simd: true, gc: false }, allocator: { pooling }, cache: { directory: '/tmp/cache' },
-  parallelCompilation: true, debugInfo: false, profiler: 'none', memoryReservation: 1 << 30, memoryGuardSize: 1 << 16,
+  parallelCompilation: true, debugInfo: false, memoryReservation: 1 << 30, memoryGuardSize: 1 << 16,
 }
 const onDemand: EngineOptions = { allocator: 'on-demand', cache: true }
 const config: Config = new Config(engineOptions)

@@ -4,7 +4,9 @@
 //
 // The interrupt handle's token and the 'spinning' signal go to `signalPort` (another worker) when
 // given, else to the parent. 'spinning' is posted by a host function called at the start of
-// `spin`, so whoever gets it knows the call is running.
+// `spin`, so whoever gets it knows the call is running. The result carries `stoppedAt`, the time
+// the call's failure reached this thread (performance.timeOrigin + performance.now(), comparable
+// across threads).
 import { parentPort, workerData } from 'node:worker_threads'
 import { api, attempt } from './common.mjs'
 
@@ -22,8 +24,9 @@ const idleThenOk = attempt(() => ok())
 
 port.postMessage({ type: 'handle', token: store.interruptHandle().share() })
 const spun = attempt(() => spin(bound))
+const stoppedAt = performance.timeOrigin + performance.now()
 // The interrupt stopped that call only: the store works afterwards.
 const afterwards = attempt(() => ok())
 
-parentPort.postMessage({ type: 'result', idleThenOk, spun, afterwards })
+parentPort.postMessage({ type: 'result', idleThenOk, spun, stoppedAt, afterwards })
 signalPort?.close()

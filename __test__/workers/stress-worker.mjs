@@ -22,8 +22,11 @@
 // Protocol with the test (parentPort): → { type: 'progress', done, op } now and then;
 // → { type: 'done', stats, sent } after the operations ('sent[peer]': stores and modules posted
 // to that peer); ← { type: 'drain', expect } (how many stores and modules peers sent here); the
-// worker waits for them all and for the acks of the modules it shared, verifies and disposes its
-// pool → { type: 'drained', stats }; ← { type: 'exit' }: closes its ports and ends.
+// worker waits for them all, for the acks of the modules it shared and for the peers' 'interrupted'
+// messages (the time of their interrupt()) of its interrupted spins, verifies and disposes its
+// pool → { type: 'drained', stats }; ← { type: 'exit' }: closes its ports and ends. `stats`
+// carries the latencies of its spins: start to trap, interrupt() to trap, and how long peers'
+// interrupt requests took to reach it.
 // An unexpected exception in an operation is recorded as a failed check (with its op), not thrown.
 import { parentPort, workerData } from 'node:worker_threads'
 import { api, describeError } from './common.mjs'
@@ -60,7 +63,25 @@ function check(cond, what) {
   if (checks.failures.length < 20) checks.failures.push(`worker ${index}: ${typeof what === 'function' ? what() : what}`)
   return false
 }
+// Latencies (ms). A spin's start-to-trap time is the sum of its request reaching the peer (the
+// peer's event loop, between its operations) and the interrupt itself (interrupt() to the trap).
+// Times that cross threads are performance.timeOrigin + performance.now().
+const now = () => performance.timeOrigin + performance.now()
+/** Per spin of this worker: from its start (inside the call) to its trap. */
 const spinLatencies = []
+/** Per spin of this worker: from the peer's interrupt() to the trap here. */
+const interruptLatencies = []
+/** Per spin request served for a peer: from the peer's 'spin' message to interrupt() here. */
+const serveLatencies = []
+/** Spins of this worker that trapped, by id: { trapAt?, issuedAt? } until both are known. */
+const landings = new Map()
+function landed(spinId, field, at) {
+  const l = landings.get(spinId) ?? {}
+  l[field] = at
+  if (l.trapAt === undefined || l.issuedAt === undefined) return landings.set(spinId, l)
+  landings.delete(spinId)
+  interruptLatencies.push(l.trapAt - l.issuedAt)
+}
 const peers = Object.keys(ports).map(Number)
 const sent = Object.fromEntries(peers.map((p) => [p, 0]))
 let receivedFromPeers = 0
@@ -82,7 +103,7 @@ const tick = (s) => {
 const started = () => {
   if (!currentSpin) throw new Error('spin started with no interrupter chosen')
   currentSpin.startedAt = performance.now()
-  ports[currentSpin.peer].postMessage({ type: 'spin', from: index, spinId: currentSpin.spinId, token: currentSpin.token })
+  ports[currentSpin.peer].postMessage({ type: 'spin', from: index, spinId: currentSpin.spinId, token: currentSpin.token, sentAt: now() })
 }
 const imports = { env: { tick, started } }
 const linker = new Linker()
@@ -245,8 +266,14 @@ function onPeerMessage(peer, m) {
   try {
     if (m.type === 'spin') {
       // A peer is spinning and chose this worker to interrupt it.
-      InterruptHandle.fromShared(m.token).interrupt()
+      serveLatencies.push(now() - m.sentAt)
+      const handle = InterruptHandle.fromShared(m.token)
+      const issuedAt = now()
+      handle.interrupt()
+      ports[peer].postMessage({ type: 'interrupted', spinId: m.spinId, issuedAt })
       count('interrupt.served')
+    } else if (m.type === 'interrupted') {
+      landed(m.spinId, 'issuedAt', m.issuedAt)
     } else if (m.type === 'store') {
       receivedFromPeers++
       const { store, objects } = Store.receive(m.token, { imports })
@@ -401,9 +428,13 @@ const operations = {
       if (sync) Atomics.store(lock, 0, 0)
       e.busy = false
     }
+    const trapAt = now()
     const ms = performance.now() - (currentSpin.startedAt ?? t0)
+    const { spinId } = currentSpin
     currentSpin = null
     spinLatencies.push(ms)
+    // Interrupted: the peer's 'interrupted' message (with its interrupt() time) is on its way.
+    if (err instanceof Trap && err.trapCode === 'interrupt') landed(spinId, 'trapAt', trapAt)
     check(err instanceof Trap && err.trapCode === 'interrupt', () => `a ${sync ? 'sync' : 'callAsync'} spin interrupted by worker ${peer}: ${err ? `threw ${String(err)}` : `returned ${result} after ${ms.toFixed(0)} ms: not interrupted`}`)
     count(sync ? 'interrupt.sync' : 'interrupt.async')
     // The store is intact and runs again.
@@ -451,8 +482,13 @@ function chooseOp() {
 
 const yieldNow = () => new Promise((resolve) => setImmediate(resolve))
 
+/** { median, max } of `ms`, or null when empty. */
+function spread(ms) {
+  const sorted = [...ms].sort((a, b) => a - b)
+  return sorted.length ? { median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] } : null
+}
+
 function stats() {
-  const sorted = [...spinLatencies].sort((a, b) => a - b)
   return {
     index,
     counts,
@@ -460,8 +496,10 @@ function stats() {
     pool: pool.length,
     sharedOut: sharedOut.size,
     receivedFromPeers,
-    spins: sorted.length,
-    spinMs: sorted.length ? { median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] } : null,
+    spins: spinLatencies.length,
+    spinMs: spread(spinLatencies),
+    interruptMs: spread(interruptLatencies),
+    serveMs: spread(serveLatencies),
   }
 }
 
@@ -494,14 +532,14 @@ parentPort.on('message', async (m) => {
   if (m.type === 'drain') {
     // Wait for everything peers sent here, and for the acks of the modules shared from here.
     let lastReport = performance.now()
-    while (receivedFromPeers < m.expect || sharedOut.size > 0) {
+    while (receivedFromPeers < m.expect || sharedOut.size > 0 || landings.size > 0) {
       await new Promise((resolve) => {
         drainWaiter = resolve
         setTimeout(resolve, 100)
       })
       if (performance.now() - lastReport > 1000) {
         lastReport = performance.now()
-        parentPort.postMessage({ type: 'progress', done: OPS, op: `drain: ${receivedFromPeers}/${m.expect} received, ${sharedOut.size} shared modules not acked` })
+        parentPort.postMessage({ type: 'progress', done: OPS, op: `drain: ${receivedFromPeers}/${m.expect} received, ${sharedOut.size} shared modules not acked, ${landings.size} interrupts not confirmed by their peer` })
       }
     }
     drainWaiter = null

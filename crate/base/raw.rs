@@ -1,20 +1,20 @@
-//! Thin, checked wrappers over raw N-API calls used on hot paths, plus the per-thread JS context
-//! (the env and the error factory registered by `lib/`).
+//! Thin, checked wrappers over raw N-API calls, for the hot paths (calls, host calls, value
+//! conversion, the async hop) and for building errors; plus the per-thread JS context (the error
+//! factory registered by `lib/`, the thread id). Everywhere else the crate uses napi-rs types.
 
 use std::cell::Cell;
 use std::ptr;
 
 use napi::sys;
 
-use crate::error::Fail;
+use crate::base::error::Fail;
 
 pub type Env = sys::napi_env;
 pub type Value = sys::napi_value;
 
 thread_local! {
-    /// The env of this thread's JS realm and a reference to `lib/`'s error factory. Node runs one
-    /// env per thread (main thread or worker), so a thread-local is exactly per-env here.
-    static JS_ENV: Cell<Env> = const { Cell::new(ptr::null_mut()) };
+    /// A reference to `lib/`'s error factory. Node runs one env per thread (main thread or
+    /// worker), so a thread-local is exactly per-env here.
     static ERROR_FACTORY: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
     /// `worker_threads.threadId` of this thread (0 for the main thread).
     static THREAD_ID: Cell<u32> = const { Cell::new(0) };
@@ -28,17 +28,12 @@ pub fn thread_id() -> u32 {
     THREAD_ID.with(|t| t.get())
 }
 
-pub fn set_thread_env(env: Env, factory: sys::napi_ref) {
-    JS_ENV.with(|e| e.set(env));
+pub fn set_error_factory(env: Env, factory: sys::napi_ref) {
     let old = ERROR_FACTORY.with(|f| f.replace(factory));
     if !old.is_null() {
         // SAFETY: `old` was created by `napi_create_reference` in this same env and is not used again.
         unsafe { sys::napi_delete_reference(env, old) };
     }
-}
-
-pub fn thread_env() -> Env {
-    JS_ENV.with(|e| e.get())
 }
 
 pub fn error_factory() -> sys::napi_ref {

@@ -5,10 +5,10 @@
 //! the store's caller stack, so JS can use the store's memory, globals and tables (the guest is
 //! paused). No JS ever runs off the JS thread, and the JS thread never blocks.
 
+use std::collections::HashSet;
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::rc::Rc;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak, mpsc};
 
@@ -16,12 +16,15 @@ use napi::bindgen_prelude::Env;
 use napi::sys;
 use wasmtime::{AsContextMut, Caller, Func, Store, Val, ValRaw, ValType};
 
-use crate::control::TickerUse;
-use crate::error::{Fail, HostException, Res};
-use crate::js::{self, HandleScope};
-use crate::store::{EntryCtx, Host, StoreCore};
-use crate::wasi::Output;
-use crate::values;
+use crate::base::engine::TickerUse;
+use crate::base::error::{Fail, HostException, Res, exception_value};
+use crate::base::live::{Kind, Live};
+use crate::base::raw::{self as js, HandleScope};
+use crate::call::func::{results_raw, vals_value};
+use crate::call::values;
+use crate::store::control;
+use crate::store::core::{EntryCtx, Host, StoreCore};
+use crate::store::wasi::{self, Output};
 
 /// The JS thread's answer to a host call: the raw results, or `Err` with the exception pending.
 type Answer = std::result::Result<Vec<ValRaw>, ()>;
@@ -33,6 +36,7 @@ struct AsyncCall {
     deferred: sys::napi_deferred,
     /// The store's host-function table, held for the duration of the call.
     fns: sys::napi_ref,
+    _live: Live,
 }
 
 enum Msg {
@@ -56,7 +60,15 @@ struct HostRequest {
 unsafe impl Send for Msg {}
 
 /// A host call made by wasm running on a `callAsync` thread: forward it to the JS thread and wait.
-pub fn host_call_remote(call_id: u64, tsfn: sys::napi_threadsafe_function, slot: u32, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
+pub fn host_call_remote(
+    call_id: u64,
+    tsfn: sys::napi_threadsafe_function,
+    slot: u32,
+    params: &[ValType],
+    results: &[ValType],
+    caller: &mut Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
     let (reply, answer) = mpsc::sync_channel(1);
     let req = HostRequest {
         slot,
@@ -76,7 +88,9 @@ pub fn host_call_remote(call_id: u64, tsfn: sys::napi_threadsafe_function, slot:
             Ok(())
         }
         Ok(Err(())) => Err(wasmtime::Error::new(HostException)),
-        Err(_) => wasmtime::bail!("the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"),
+        Err(_) => wasmtime::bail!(
+            "the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"
+        ),
     }
 }
 
@@ -85,11 +99,6 @@ pub fn host_call_remote(call_id: u64, tsfn: sys::napi_threadsafe_function, slot:
 /// checks, under this lock, that it was not finalized yet (`finalize_call` removes the id).
 static LIVE: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
-
-/// Async calls in flight (diagnostics: `liveObjects().asyncCalls`).
-pub fn live_count() -> usize {
-    live().len()
-}
 
 fn live() -> std::sync::MutexGuard<'static, HashSet<u64>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
@@ -113,13 +122,20 @@ fn send(call_id: u64, tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime
 }
 
 /// Start `func(params)` on a new thread; returns the promise.
-pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>, results: Box<[ValType]>, fns: js::Value) -> Res<js::Value> {
+pub fn call_async(
+    env: &Env,
+    core: &Rc<StoreCore>,
+    func: Func,
+    params: Vec<Val>,
+    results: Box<[ValType]>,
+    fns: js::Value,
+) -> Res<js::Value> {
     let raw_env = env.raw();
     let mut store = core.begin_async()?;
     // An interrupt stops the call running when it is made; it does not carry over.
     store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
-    let ticker = crate::control::begin_call(&mut store.as_context_mut(), &core.engine_info);
-    crate::wasi::begin_call(store.data());
+    let ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    wasi::begin_call(store.data());
     // SAFETY (block): N-API calls on the JS thread; every created handle is released on failure.
     unsafe {
         let mut deferred = ptr::null_mut();
@@ -132,9 +148,21 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
         };
         sys::napi_create_promise(raw_env, &mut deferred, &mut promise);
         let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-        let ctx = Box::into_raw(Box::new(AsyncCall { id, core: core.clone(), deferred, fns: fns_ref }));
+        let ctx = Box::into_raw(Box::new(AsyncCall { id, core: core.clone(), deferred, fns: fns_ref, _live: Live::new(Kind::AsyncCall) }));
         let mut tsfn = ptr::null_mut();
-        let status = sys::napi_create_threadsafe_function(raw_env, ptr::null_mut(), ptr::null_mut(), name, 0, 1, ctx.cast(), Some(finalize_call), ctx.cast(), Some(on_message), &mut tsfn);
+        let status = sys::napi_create_threadsafe_function(
+            raw_env,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            name,
+            0,
+            1,
+            ctx.cast(),
+            Some(finalize_call),
+            ctx.cast(),
+            Some(on_message),
+            &mut tsfn,
+        );
         if status != sys::Status::napi_ok {
             let ctx = Box::from_raw(ctx);
             sys::napi_delete_reference(raw_env, ctx.fns);
@@ -143,10 +171,15 @@ pub fn call_async(env: &Env, core: &Rc<StoreCore>, func: Func, params: Vec<Val>,
         }
         live().insert(id);
         let job = WasmJob { store, func, params, results, tsfn, call_id: id, ticker };
-        if std::thread::Builder::new().name("wasmtime-node-call".into()).stack_size(8 << 20).spawn(move || {
-            let _live = crate::live::Live::new(crate::live::Kind::Thread);
-            job.run()
-        }).is_err() {
+        if std::thread::Builder::new()
+            .name("wasmtime-node-call".into())
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let _live = Live::new(Kind::Thread);
+                job.run()
+            })
+            .is_err()
+        {
             // The job (and the store in it) is gone with the failed spawn: nothing to give back.
             return Err(Fail::internal("could not start a thread for callAsync"));
         }
@@ -231,14 +264,14 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
 }
 
 /// Deliver output chunks while the call runs. A callback that throws makes the guest's next
-/// write trap; its exception becomes the call's rejection (kept as the store's pending one).
+/// write trap; its exception becomes the call's rejection (kept as the store's host exception).
 unsafe fn forward_output(env: js::Env, ctx: &AsyncCall, out: &Output) {
     // SAFETY: on the JS thread in a TSFN callback's scope; the store is on the wasm thread, so
     // a callback touching it gets ERR_STORE_BUSY rather than aliasing it.
     unsafe {
         let Some(fns) = js::reference_value(env, ctx.fns) else { return };
-        if let Err(f) = crate::wasi::deliver(env, fns, out) {
-            ctx.core.set_pending(crate::func::exception_value(env, f));
+        if let Err(f) = wasi::deliver(env, fns, out) {
+            ctx.core.keep_host_exception(exception_value(env, f));
         }
     }
 }
@@ -255,14 +288,14 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
     let settled = result.map_err(|e| core.wasm_error(e, false)).and_then(|vals| {
         let mut cx = core.cx()?;
         // SAFETY: converting on the JS thread.
-        unsafe { crate::func::vals_value(env, &vals, core, &mut cx) }
+        unsafe { vals_value(env, &vals, core, &mut cx) }
     });
     // An output callback's exception outranks the call's own outcome (which it may have caused).
-    let settled = match core.take_pending() {
+    let settled = match core.take_host_exception() {
         Some(exc) if failed => {
             if let Err(f) = settled {
                 // SAFETY: on the JS thread; releases what the dropped failure holds.
-                unsafe { crate::func::exception_value(env, f) };
+                unsafe { exception_value(env, f) };
             }
             Err(exc)
         }
@@ -272,7 +305,7 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
     unsafe {
         match settled {
             Ok(v) => sys::napi_resolve_deferred(env, ctx.deferred, v),
-            Err(fail) => sys::napi_reject_deferred(env, ctx.deferred, crate::func::exception_value(env, fail)),
+            Err(fail) => sys::napi_reject_deferred(env, ctx.deferred, exception_value(env, fail)),
         };
     }
 }
@@ -280,14 +313,14 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
 /// A host call waiting for its JS function (or the Promise it returned). Its caller is on the
 /// store's caller stack until it is answered — or dropped unanswered (a promise collected
 /// without settling), which also takes the caller off the stack.
-struct Pending {
+struct AwaitedHostCall {
     core: Rc<StoreCore>,
     result_types: Box<[ValType]>,
     reply: mpsc::SyncSender<Answer>,
     answered: bool,
 }
 
-impl Pending {
+impl AwaitedHostCall {
     fn answer(mut self, a: Answer) {
         self.core.pop_caller();
         self.answered = true;
@@ -295,7 +328,7 @@ impl Pending {
     }
 }
 
-impl Drop for Pending {
+impl Drop for AwaitedHostCall {
     fn drop(&mut self) {
         if !self.answered {
             self.core.pop_caller();
@@ -306,19 +339,19 @@ impl Drop for Pending {
 unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     let core = &ctx.core;
     core.push_caller(req.caller);
-    let pending = Pending { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone(), answered: false };
+    let awaited = AwaitedHostCall { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone(), answered: false };
     // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
     let ret = unsafe { call_js(env, ctx, &req) };
     match ret {
-        Ok(v) if unsafe { is_thenable(env, v) } => unsafe { await_then(env, v, pending) },
-        Ok(v) => unsafe { settle(env, pending, Ok(v)) },
-        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
-        Err(f) => unsafe { settle(env, pending, Err(f)) },
+        Ok(v) if unsafe { is_thenable(env, v) } => unsafe { await_then(env, v, awaited) },
+        Ok(v) => unsafe { settle(env, awaited, Ok(v)) },
+        // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
+        Err(f) => unsafe { settle(env, awaited, Err(f)) },
     }
 }
 
 unsafe fn call_js(env: js::Env, ctx: &AsyncCall, req: &HostRequest) -> Res<js::Value> {
-    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
+    // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
         let f = js::get_element(env, fns, req.slot)?;
@@ -341,32 +374,32 @@ unsafe fn is_thenable(env: js::Env, v: js::Value) -> bool {
 }
 
 /// Answer the wasm thread with the host function's value (converted) or its failure.
-unsafe fn settle(env: js::Env, p: Pending, value: Res<js::Value>) {
+unsafe fn settle(env: js::Env, p: AwaitedHostCall, value: Res<js::Value>) {
     let core = &p.core;
     let converted = value.and_then(|v| {
         let mut cx = core.cx()?;
         // SAFETY: converting on the JS thread while the caller is on the stack of callers.
-        unsafe { crate::func::results_raw(env, v, &p.result_types, &mut cx) }.map(|r| r.into_vec())
+        unsafe { results_raw(env, v, &p.result_types, &mut cx) }.map(|r| r.into_vec())
     });
     let answer = converted.map_err(|fail| {
         // SAFETY: on the JS thread.
-        let exc = unsafe { crate::func::exception_value(env, fail) };
-        core.set_pending(exc);
+        let exc = unsafe { exception_value(env, fail) };
+        core.keep_host_exception(exc);
     });
     p.answer(answer);
 }
 
-/// The `Pending` shared by a promise's two callbacks: whichever runs takes it. Each callback
+/// The `AwaitedHostCall` shared by a promise's two callbacks: whichever runs takes it. Each callback
 /// owns one `Rc`, dropped by its finalizer — so if the promise is collected without settling
-/// (or the thread exits), the `Pending` and its reply channel are dropped, and the wasm thread
+/// (or the thread exits), the `AwaitedHostCall` and its reply channel are dropped, and the wasm thread
 /// stops waiting and unwinds instead of blocking forever.
-type Shared = Rc<std::cell::RefCell<Option<Pending>>>;
+type Shared = Rc<std::cell::RefCell<Option<AwaitedHostCall>>>;
 
-/// `promise.then(onFulfilled, onRejected)` with native callbacks sharing one `Pending`.
-unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
-    let shared: Shared = Rc::new(std::cell::RefCell::new(Some(pending)));
+/// `promise.then(onFulfilled, onRejected)` with native callbacks sharing one `AwaitedHostCall`.
+unsafe fn await_then(env: js::Env, promise: js::Value, awaited: AwaitedHostCall) {
+    let shared: Shared = Rc::new(std::cell::RefCell::new(Some(awaited)));
     let attach = || -> Res<()> {
-        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
+        // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
         unsafe {
             let mut then = ptr::null_mut();
             if sys::napi_get_named_property(env, promise, c"then".as_ptr(), &mut then) != sys::Status::napi_ok {
@@ -384,13 +417,17 @@ unsafe fn await_then(env: js::Env, promise: js::Value, pending: Pending) {
     if let Err(f) = attach() {
         let taken = shared.borrow_mut().take();
         if let Some(p) = taken {
-            // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
+            // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
             unsafe { settle(env, p, Err(f)) };
         }
     }
 }
 
-unsafe fn make_callback(env: js::Env, shared: &Shared, cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value) -> Res<js::Value> {
+unsafe fn make_callback(
+    env: js::Env,
+    shared: &Shared,
+    cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+) -> Res<js::Value> {
     let data = Rc::into_raw(shared.clone()) as *mut std::ffi::c_void;
     let mut f = ptr::null_mut();
     // SAFETY: creating a function on the JS thread; on failure the Rc is reclaimed here, and on
@@ -399,7 +436,7 @@ unsafe fn make_callback(env: js::Env, shared: &Shared, cb: unsafe extern "C" fn(
         if sys::napi_create_function(env, c"settle".as_ptr(), 6, Some(cb), data, &mut f) != sys::Status::napi_ok
             || sys::napi_add_finalizer(env, f, data, Some(drop_shared), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
         {
-            drop(Rc::from_raw(data as *const std::cell::RefCell<Option<Pending>>));
+            drop(Rc::from_raw(data as *const std::cell::RefCell<Option<AwaitedHostCall>>));
             return Err(Fail::internal("could not create a promise callback"));
         }
     }
@@ -408,18 +445,18 @@ unsafe fn make_callback(env: js::Env, shared: &Shared, cb: unsafe extern "C" fn(
 
 unsafe extern "C" fn drop_shared(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
     // SAFETY: the Rc leaked by `make_callback` for this function, released once.
-    drop(unsafe { Rc::from_raw(data as *const std::cell::RefCell<Option<Pending>>) });
+    drop(unsafe { Rc::from_raw(data as *const std::cell::RefCell<Option<AwaitedHostCall>>) });
 }
 
-unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(Pending, js::Value)> {
+unsafe fn take_awaited(env: js::Env, info: sys::napi_callback_info) -> Option<(AwaitedHostCall, js::Value)> {
     let mut argc = 1usize;
     let mut argv = [ptr::null_mut(); 1];
     let mut data = ptr::null_mut();
-    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
+    // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data);
         // The function's own Rc keeps the cell alive during this call.
-        let cell = &*(data as *const std::cell::RefCell<Option<Pending>>);
+        let cell = &*(data as *const std::cell::RefCell<Option<AwaitedHostCall>>);
         let p = cell.borrow_mut().take()?;
         let v = if argc > 0 { argv[0] } else { js::undefined(env) };
         Some((p, v))
@@ -427,18 +464,18 @@ unsafe fn take_pending(env: js::Env, info: sys::napi_callback_info) -> Option<(P
 }
 
 unsafe extern "C" fn on_fulfilled(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
-    if let Some((p, v)) = unsafe { take_pending(env, info) } {
-        // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
+    // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
+    if let Some((p, v)) = unsafe { take_awaited(env, info) } {
+        // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
         unsafe { settle(env, p, Ok(v)) };
     }
     ptr::null_mut()
 }
 
 unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    // SAFETY: on the JS thread (TSFN or promise callback); the Pending's caller is on the stack of callers while the wasm thread waits.
-    if let Some((p, reason)) = unsafe { take_pending(env, info) } {
-        p.core.set_pending(reason);
+    // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
+    if let Some((p, reason)) = unsafe { take_awaited(env, info) } {
+        p.core.keep_host_exception(reason);
         p.answer(Err(()));
     }
     ptr::null_mut()

@@ -1,14 +1,17 @@
-//! `Config` options and `Engine`: shareable (Send + Sync) compilation environments.
+//! Engines: `EngineOptions` → wasmtime `Config`, the `EngineInfo` every store and module keeps
+//! (the engine, the options the binding needs, its epoch ticker, its compile cache), and the
+//! process-wide default engine. Shareable (Send + Sync): the same `Arc` serves every worker.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Env, Unknown};
 use napi_derive::napi;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
-use crate::error::{Fail, Res};
-use crate::share::{self, Shareable};
+use crate::base::error::{Fail, Res};
+use crate::base::live::{Kind, Live};
+use crate::base::share::Shareable;
 
 #[napi(object)]
 #[derive(Default, Clone)]
@@ -19,8 +22,8 @@ pub struct PoolingOptions {
     pub max_memory_size: Option<f64>,
 }
 
-/// Mirrors `EngineOptions` in the public `.d.ts`; `lib/engine.ts` validates types and spellings
-/// first, so the errors here only guard against direct use of the native layer.
+/// Mirrors `EngineOptions` in the public `.d.ts`; `lib/engine.ts` checks the types, this layer
+/// the names (strategy, optLevel, features) as it maps them onto wasmtime's `Config`.
 #[napi(object)]
 #[derive(Default, Clone)]
 pub struct EngineOptions {
@@ -65,14 +68,13 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
         None | Some("cranelift") => {
             c.strategy(Strategy::Cranelift);
         }
-        Some("winch") => return Err(Fail::invalid_value("strategy 'winch' is not built into this binary")),
-        Some(s) => return Err(Fail::invalid_value(format!("unknown strategy '{s}'"))),
+        Some(s) => return Err(Fail::invalid_value(format!("strategy must be 'cranelift', got '{s}'"))),
     }
     match o.opt_level.as_deref() {
         None | Some("speed") => c.cranelift_opt_level(OptLevel::Speed),
         Some("none") => c.cranelift_opt_level(OptLevel::None),
         Some("speed_and_size") => c.cranelift_opt_level(OptLevel::SpeedAndSize),
-        Some(s) => return Err(Fail::invalid_value(format!("unknown optLevel '{s}'"))),
+        Some(s) => return Err(Fail::invalid_value(format!("optLevel must be one of none, speed, speed_and_size, got '{s}'"))),
     };
     c.consume_fuel(o.consume_fuel.unwrap_or(false));
     // On by default (unlike wasmtime): interrupts and timeouts then work out of the box.
@@ -118,32 +120,39 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
 pub struct EngineInfo {
     pub engine: Engine,
     pub epoch_interruption: bool,
-    pub ticker: crate::control::Ticker,
+    pub ticker: Ticker,
     pub cache_dir: Option<std::path::PathBuf>,
     /// The pooling allocator is on: memories live in preallocated slots.
     pub pooling: bool,
-    _live: crate::live::Live,
+    _live: Live,
 }
 
 impl EngineInfo {
     /// Compile `wasm`, through the engine's on-disk cache when it has one.
     pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::Module> {
         match &self.cache_dir {
-            Some(dir) => crate::cache::compile(&self.engine, dir, wasm),
+            Some(dir) => crate::base::cache::compile(&self.engine, dir, wasm),
             None => wasmtime::Module::from_binary(&self.engine, wasm),
         }
     }
 }
 
-fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
+pub fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
     let config = build_config(o)?;
     let engine = Engine::new(&config).map_err(|e| Fail::invalid_value(format!("{e:#}")))?;
     let cache_dir = o.cache_directory.as_ref().map(std::path::PathBuf::from);
-    Ok(Shareable::new(EngineInfo { engine, epoch_interruption: o.epoch_interruption.unwrap_or(true), ticker: Default::default(), cache_dir, pooling: o.pooling.is_some(), _live: crate::live::Live::new(crate::live::Kind::Engine) }))
+    Ok(Shareable::new(EngineInfo {
+        engine,
+        epoch_interruption: o.epoch_interruption.unwrap_or(true),
+        ticker: Default::default(),
+        cache_dir,
+        pooling: o.pooling.is_some(),
+        _live: Live::new(Kind::Engine),
+    }))
 }
 
 /// The process-wide default engine: one native engine shared by every worker thread.
-fn default_engine() -> Res<Arc<Shareable<EngineInfo>>> {
+pub fn default_engine() -> Res<Arc<Shareable<EngineInfo>>> {
     static DEFAULT: OnceLock<Result<Arc<Shareable<EngineInfo>>, String>> = OnceLock::new();
     DEFAULT
         .get_or_init(|| make_engine(&EngineOptions::default()).map_err(|_| "could not create the default engine".to_string()))
@@ -151,62 +160,56 @@ fn default_engine() -> Res<Arc<Shareable<EngineInfo>>> {
         .map_err(Fail::wasmtime)
 }
 
-#[napi]
-pub struct NativeEngine {
-    pub(crate) engine: Engine,
-    pub(crate) info: Arc<Shareable<EngineInfo>>,
+/// Period of the deadline ticker: the resolution of `timeoutMs`.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// One engine's ticker: a thread that advances the epoch every `TICK` while any call with a
+/// deadline runs, and exits when none does.
+#[derive(Default)]
+pub struct Ticker {
+    /// (calls with a deadline running, whether the thread runs)
+    state: Mutex<(usize, bool)>,
 }
 
-impl NativeEngine {
-    pub fn from_info(info: Arc<Shareable<EngineInfo>>) -> Self {
-        NativeEngine { engine: info.value.engine.clone(), info }
+/// Keeps the ticker going for one call; released when the call ends.
+pub struct TickerUse(Arc<Shareable<EngineInfo>>);
+
+impl Drop for TickerUse {
+    fn drop(&mut self) {
+        let mut st = self.0.value.ticker.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.0 -= 1;
     }
 }
 
-#[napi]
-impl NativeEngine {
-    /// Compile wasm (or WAT) to the bytes that `Module.deserialize` loads, without a Module.
-    #[napi(catch_unwind)]
-    pub fn precompile_module(&self, env: Env, source: Unknown) -> napi::Result<Buffer> {
-        let bytes = crate::module::wasm_bytes(&env, &source)?;
-        let out = self.engine.precompile_module(&bytes).map_err(Fail::from_compile)?;
-        Ok(out.into())
+pub fn use_ticker(info: &Arc<Shareable<EngineInfo>>) -> TickerUse {
+    let mut st = info.value.ticker.state.lock().unwrap_or_else(|e| e.into_inner());
+    st.0 += 1;
+    if !st.1 {
+        st.1 = true;
+        let weak: Weak<Shareable<EngineInfo>> = Arc::downgrade(info);
+        std::thread::Builder::new()
+            .name("wasmtime-node-ticker".into())
+            .spawn(move || {
+                let _live = Live::new(Kind::Thread);
+                tick_loop(weak)
+            })
+            .map_err(|_| st.1 = false)
+            .ok();
     }
+    TickerUse(info.clone())
+}
 
-    #[napi(constructor, catch_unwind)]
-    pub fn new(options: Option<EngineOptions>) -> napi::Result<Self> {
-        Ok(NativeEngine::from_info(make_engine(&options.unwrap_or_default())?))
-    }
-
-    #[napi(factory, js_name = "default", catch_unwind)]
-    pub fn default_() -> napi::Result<Self> {
-        Ok(NativeEngine::from_info(default_engine()?))
-    }
-
-    /// A handle to the engine named by a token from `share()` (any thread).
-    #[napi(factory, catch_unwind)]
-    pub fn from_shared(id: String) -> napi::Result<Self> {
-        Ok(NativeEngine::from_info(share::lookup(&id, "Engine")?))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn share(&self) -> String {
-        share::share(&self.info, "Engine")
-    }
-
-    #[napi(catch_unwind)]
-    pub fn increment_epoch(&self) {
-        self.engine.increment_epoch();
-    }
-
-    #[napi(getter, catch_unwind)]
-    pub fn epoch_interruption(&self) -> bool {
-        self.info.value.epoch_interruption
-    }
-
-    /// Whether two handles are the same native engine (also across workers).
-    #[napi(catch_unwind)]
-    pub fn same(&self, other: &NativeEngine) -> bool {
-        Engine::same(&self.engine, &other.engine)
+fn tick_loop(info: Weak<Shareable<EngineInfo>>) {
+    loop {
+        std::thread::sleep(TICK);
+        let Some(info) = info.upgrade() else { return };
+        {
+            let mut st = info.value.ticker.state.lock().unwrap_or_else(|e| e.into_inner());
+            if st.0 == 0 {
+                st.1 = false;
+                return;
+            }
+        }
+        info.value.engine.increment_epoch();
     }
 }

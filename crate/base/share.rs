@@ -8,7 +8,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
 
-use crate::error::{Fail, Res};
+use crate::base::error::{Fail, Res};
 
 type Registry = HashMap<String, Box<dyn Any + Send>>;
 
@@ -73,10 +73,4 @@ pub fn lookup<T: Send + Sync + 'static>(id: &str, kind: &str) -> Res<Arc<Shareab
 /// Number of registry entries.
 pub fn registry_len() -> usize {
     registry().len()
-}
-
-/// Number of live registry entries (diagnostics: leak tests check that it stays bounded).
-#[napi_derive::napi(catch_unwind)]
-pub fn shared_registry_size() -> u32 {
-    registry().len() as u32
 }

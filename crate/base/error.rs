@@ -1,10 +1,12 @@
-//! Errors. Native code produces `Fail`; converting it into `napi::Error` throws a typed JS error
-//! built by `lib/errors.ts`'s factory (so `instanceof Trap` etc. work) with a stable `code`.
+//! Errors. Native code produces `Fail` (a plain value); at the N-API boundary `Fail::throw`
+//! (or `.or_throw(&env)` on a `Res`) throws it as a typed JS error built by `lib/errors.ts`'s
+//! factory (so `instanceof Trap` etc. work) with a stable `code`.
 
+use napi::bindgen_prelude::Env as NapiEnv;
 use napi::sys;
 use wasmtime::{Trap, WasmBacktrace};
 
-use crate::js;
+use crate::base::raw as js;
 
 /// Marks a wasmtime error that stands for a JS exception thrown by a host function; the
 /// exception object itself waits in the store's pending slot (see `store::StoreCore`).
@@ -94,6 +96,12 @@ impl Fail {
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
     }
 
+    /// An error of a runtime operation outside a call (a grow, a GC, a table or global write):
+    /// a trap keeps its class and code, anything else is a `WasmtimeError`.
+    pub fn from_runtime(err: wasmtime::Error) -> Fail {
+        Fail::from_wasm(err, false)
+    }
+
     pub fn from_compile(err: wasmtime::Error) -> Fail {
         Fail::compile(format!("{err:#}"))
     }
@@ -135,13 +143,49 @@ fn frames_of(bt: &WasmBacktrace) -> Vec<Frame> {
         .collect()
 }
 
-impl From<Fail> for napi::Error {
-    fn from(f: Fail) -> napi::Error {
-        let env = js::thread_env();
-        // SAFETY: `env` is this thread's env (set by `init` before any other call), and we are
-        // inside an N-API callback on that thread, where throwing is allowed.
-        unsafe { throw(env, f) };
+impl Fail {
+    /// Throw this failure into `env` (unless an exception is already pending there), and return
+    /// the `napi::Error` that tells napi-rs the exception is pending (it throws nothing more).
+    pub fn throw(self, env: &NapiEnv) -> napi::Error {
+        // SAFETY: `env` is the env of the N-API callback that is returning this error, on its
+        // own thread, where throwing is allowed.
+        unsafe { throw(env.raw(), self) };
         napi::Error::new(napi::Status::PendingException, String::new())
+    }
+}
+
+/// `res.or_throw(&env)`: the boundary of a `#[napi]` method, where a `Fail` becomes a JS exception.
+pub trait OrThrow<T> {
+    fn or_throw(self, env: &NapiEnv) -> napi::Result<T>;
+}
+
+impl<T> OrThrow<T> for Res<T> {
+    fn or_throw(self, env: &NapiEnv) -> napi::Result<T> {
+        self.map_err(|f| f.throw(env))
+    }
+}
+
+/// Run `f` and throw its failure: the body of a `#[napi]` method written with `?` on `Res`.
+pub fn throwing<T>(env: &NapiEnv, f: impl FnOnce() -> Res<T>) -> napi::Result<T> {
+    f().or_throw(env)
+}
+
+/// The JS value that a `Fail` stands for, as an exception object (not thrown).
+///
+/// # Safety
+/// On the JS thread of `env`, inside a callback or host call with an open handle scope.
+pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
+    // SAFETY: per this function's contract.
+    unsafe {
+        match fail {
+            Fail::Pending => js::take_exception(env),
+            Fail::Throw(r) => {
+                let v = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()).unwrap_or_else(|| js::undefined(env));
+                sys::napi_delete_reference(env, r);
+                v
+            }
+            Fail::New(e) => build_error(env, e.kind, e.code, &e.message, e.trap.as_ref()).unwrap_or_else(|| js::undefined(env)),
+        }
     }
 }
 
@@ -155,10 +199,10 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
         Fail::Throw(r) => {
             // SAFETY: `r` is a strong reference created in this env; it is deleted here, once.
             unsafe {
-                if let Some(v) = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()) {
-                    if !pending {
-                        sys::napi_throw(env, v);
-                    }
+                if let Some(v) = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok())
+                    && !pending
+                {
+                    sys::napi_throw(env, v);
                 }
                 sys::napi_delete_reference(env, r);
             }
@@ -190,11 +234,7 @@ pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, t
     // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe {
         let f = js::reference_value(env, factory)?;
-        let mut args = vec![
-            js::string_value(env, kind).ok()?,
-            js::string_value(env, code).ok()?,
-            js::string_value(env, message).ok()?,
-        ];
+        let mut args = vec![js::string_value(env, kind).ok()?, js::string_value(env, code).ok()?, js::string_value(env, message).ok()?];
         if let Some((trap_code, frames)) = trap {
             args.push(js::string_value(env, trap_code).ok()?);
             args.push(frames_value(env, frames).ok()?);

@@ -1,6 +1,6 @@
-//! `Store`: the thread-affine owner of all wasm state, and the machinery every call goes through.
+//! `StoreCore`: the thread-affine owner of all wasm state, and what every call goes through.
 //!
-//! Ownership (DESIGN §3): the JS `Store` (lib/) owns a `NativeStore`, which owns an
+//! Ownership: the JS `Store` (lib/) owns a `NativeStore`, which owns an
 //! `Rc<StoreCore>`; every native wrapper (func, memory…) holds another `Rc` (native → native).
 //! JS things the store needs — host functions, externref payloads — stay in JS arrays owned by
 //! the JS `Store` and reach native code only for the duration of a call (`EntryCtx`).
@@ -20,23 +20,14 @@ use std::sync::{Arc, Mutex};
 use napi::sys;
 use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut};
 
-use napi::bindgen_prelude::*;
-use napi_derive::napi;
-use wasmtime::RootScope;
-
-use crate::control::{self, Control};
-use crate::engine::{EngineInfo, NativeEngine};
-use crate::share::Shareable;
-use crate::error::{Fail, HostException, Res};
-use crate::func::{HostKey, NativeFunc, host_func};
-use crate::global::NativeGlobal;
-use crate::interrupt;
-use crate::instance::{NativeInstance, extern_of};
-use crate::js;
-use crate::memory::{NativeMemory, index_arg};
-use crate::module::NativeModule;
-use crate::table::NativeTable;
-use crate::{types, values};
+use crate::base::engine::EngineInfo;
+use crate::base::error::{self, Fail, HostException, Res};
+use crate::base::live::{Kind, Live};
+use crate::base::raw;
+use crate::base::share::Shareable;
+use crate::store::control::{self, Control};
+use crate::store::interrupt::{self, InterruptTarget};
+use crate::store::wasi;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -49,9 +40,9 @@ const MEMORY_WEIGHT: u64 = 1024 * 1024;
 /// How a running call reaches JS: set by the entry point that started wasm, for its duration.
 #[derive(Clone, Copy)]
 pub struct EntryCtx {
-    pub env: js::Env,
+    pub env: raw::Env,
     /// The JS store's host-function table (an array), valid in the entry's handle scope.
-    pub fns: js::Value,
+    pub fns: raw::Value,
     pub core: *const StoreCore,
     /// Set instead of the above while `callAsync` runs the wasm on another thread: host calls
     /// are sent to the JS thread through this thread-safe function (see async_call.rs).
@@ -67,7 +58,8 @@ pub struct EntryCtx {
 unsafe impl Send for EntryCtx {}
 
 impl EntryCtx {
-    pub const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut(), call_id: 0 };
+    pub const NONE: EntryCtx =
+        EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut(), call_id: 0 };
 }
 
 /// The name and type under which a host function was defined: what `Store.receive` re-binds.
@@ -97,30 +89,9 @@ pub struct Host {
     /// Execution limits and the current call's deadline (see control.rs).
     pub control: Control,
     /// WASI context (store option `wasi`, or an empty one made when a WASI import is first used).
-    pub wasi: Option<crate::wasi::WasiState>,
+    pub wasi: Option<wasi::WasiState>,
     /// Counts this wasmtime store in `liveObjects().stores` while it exists.
-    pub _live: crate::live::Live,
-}
-
-/// What an `InterruptHandle` acts on: a store's flag and its engine's epoch.
-pub struct InterruptTarget {
-    flag: Arc<AtomicBool>,
-    engine: Engine,
-}
-
-impl InterruptTarget {
-    /// The shareable interrupt target of the store behind `host`, made on first request.
-    pub fn of(host: &mut Host, engine: &Engine) -> Arc<Shareable<InterruptTarget>> {
-        let flag = host.interrupt.clone();
-        host.interrupt_target.get_or_insert_with(|| Shareable::new(InterruptTarget { flag, engine: engine.clone() })).clone()
-    }
-
-    /// Stop the store's running wasm: raise the flag and advance the epoch so that running code
-    /// checks it at its next loop header or function entry.
-    pub fn interrupt(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        self.engine.increment_epoch();
-    }
+    pub _live: Live,
 }
 
 impl Host {
@@ -159,7 +130,7 @@ pub struct StoreCore {
     thread: u32,
     pub engine: Engine,
     pub engine_info: Arc<Shareable<EngineInfo>>,
-    env: js::Env,
+    env: raw::Env,
     state: Cell<State>,
     store: UnsafeCell<Option<Box<Store<Host>>>>,
     callers: UnsafeCell<Vec<*mut Caller<'static, Host>>>,
@@ -171,12 +142,12 @@ pub struct StoreCore {
     views: RefCell<Vec<sys::napi_ref>>,
     views_seen_grow: Cell<u64>,
     /// A JS exception thrown by a host function, on its way out through wasm frames.
-    pending: Cell<sys::napi_ref>,
+    host_exception: Cell<sys::napi_ref>,
     accounted: Cell<i64>,
 }
 
 impl StoreCore {
-    pub fn new(env: js::Env, info: Arc<Shareable<EngineInfo>>) -> Rc<StoreCore> {
+    pub fn new(env: raw::Env, info: Arc<Shareable<EngineInfo>>) -> Rc<StoreCore> {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         let host = Host {
             id,
@@ -191,7 +162,7 @@ impl StoreCore {
             interrupt_target: None,
             control: Control::default(),
             wasi: None,
-            _live: crate::live::Live::new(crate::live::Kind::Store),
+            _live: Live::new(Kind::Store),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
         store.limiter(|h| h as &mut dyn ResourceLimiter);
@@ -202,8 +173,8 @@ impl StoreCore {
     }
 
     /// A core around an existing store: a new one, or one received from a transfer.
-    pub fn adopt(env: js::Env, info: Arc<Shareable<EngineInfo>>, mut store: Box<Store<Host>>) -> Rc<StoreCore> {
-        let thread = js::thread_id();
+    pub fn adopt(env: raw::Env, info: Arc<Shareable<EngineInfo>>, mut store: Box<Store<Host>>) -> Rc<StoreCore> {
+        let thread = raw::thread_id();
         if info.value.epoch_interruption {
             let target = InterruptTarget::of(store.data_mut(), &info.value.engine);
             interrupt::register(thread, store.data().id, &target);
@@ -222,7 +193,7 @@ impl StoreCore {
             async_active: Cell::new(false),
             views: RefCell::new(Vec::new()),
             views_seen_grow: Cell::new(0),
-            pending: Cell::new(ptr::null_mut()),
+            host_exception: Cell::new(ptr::null_mut()),
             accounted: Cell::new(0),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
@@ -235,16 +206,38 @@ impl StoreCore {
         self.me.upgrade().ok_or_else(|| Fail::internal("store core reached without an owner"))
     }
 
-    pub fn env(&self) -> js::Env {
+    pub fn env(&self) -> raw::Env {
         self.env
     }
 
     pub fn check(&self) -> Res<()> {
         match self.state.get() {
             State::Live => Ok(()),
-            State::Moved => Err(Fail::store_state("ERR_STORE_MOVED", "this store was transferred with store.transfer(); use the objects returned by Store.receive()")),
+            State::Moved => Err(Fail::store_state(
+                "ERR_STORE_MOVED",
+                "this store was transferred with store.transfer(); use the objects returned by Store.receive()",
+            )),
             State::Closed => Err(Fail::store_state("ERR_STORE_CLOSED", "this store was disposed")),
         }
+    }
+
+    /// Fails with `ERR_WRONG_STORE` (`message`) unless `other` is this very store, and with the
+    /// store-state error if this store cannot be used.
+    pub fn same_as(&self, other: &StoreCore, message: &str) -> Res<()> {
+        self.check()?;
+        if !ptr::eq(self, other) {
+            return Err(Fail::store_state("ERR_WRONG_STORE", message.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Like `same_as`, for an object of this store used in the context `cx` (maybe a `Caller`).
+    pub fn belongs_to(&self, cx: &StoreContextMut<'_, Host>, message: &str) -> Res<()> {
+        self.check()?;
+        if self.id != cx.data().id {
+            return Err(Fail::store_state("ERR_WRONG_STORE", message.to_string()));
+        }
+        Ok(())
     }
 
     pub fn is_busy(&self) -> bool {
@@ -268,7 +261,8 @@ impl StoreCore {
         }
         self.detach_views();
         // SAFETY: not busy, so no caller pointers or contexts are live.
-        unsafe { (*self.store.get()).take() }.ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))
+        unsafe { (*self.store.get()).take() }
+            .ok_or_else(|| Fail::store_state("ERR_STORE_BUSY", "this store is in use by an asynchronous call"))
     }
 
     /// Install the limiter again (wasmtime takes the instance/table/memory caps at that point).
@@ -315,18 +309,21 @@ impl StoreCore {
     /// entry context afterwards (entries nest when a host function calls back into wasm). `f`
     /// maps wasmtime errors with `wasm_error`, so a host function's exception comes out as the
     /// very JS object it threw.
-    pub fn enter<R>(&self, fns: js::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
+    pub fn enter<R>(&self, fns: raw::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
         if self.async_active.get() {
             // Its wasm frames live on another thread's stack: calling in here would break
             // wasmtime's stack-limit and activation bookkeeping.
-            return Err(Fail::store_state("ERR_STORE_BUSY", "this store's callAsync is running: wasm cannot be called until it finishes (memory, globals and tables are usable from its host functions)"));
+            return Err(Fail::store_state(
+                "ERR_STORE_BUSY",
+                "this store's callAsync is running: wasm cannot be called until it finishes (memory, globals and tables are usable from its host functions)",
+            ));
         }
         let mut cx = self.cx()?;
         let saved = cx.data().entry;
         let _deadline = if self.depth.get() == 0 {
             // An interrupt stops the call running when it is made; it does not carry over.
             cx.data().interrupt.store(false, Ordering::Relaxed);
-            crate::wasi::begin_call(cx.data());
+            wasi::begin_call(cx.data());
             control::begin_call(&mut cx, &self.engine_info)
         } else {
             None
@@ -338,13 +335,13 @@ impl StoreCore {
         let mut output = None;
         if let Ok(mut cx) = self.cx() {
             cx.data_mut().entry = saved;
-            output = crate::wasi::queued_output(cx.data());
+            output = wasi::queued_output(cx.data());
             let stats = HostStats::of(cx.data());
             self.after_wasm_with(stats);
         }
         match output {
             // SAFETY: on the JS thread inside the entry point's scope; no store borrow is held.
-            Some(out) => self.settle_output(unsafe { crate::wasi::deliver(self.env, fns, &out) }, result),
+            Some(out) => self.settle_output(unsafe { wasi::deliver(self.env, fns, &out) }, result),
             None => result,
         }
     }
@@ -356,7 +353,7 @@ impl StoreCore {
             (Err(f), Ok(_)) => Err(f),
             (Err(f), Err(e)) => {
                 // SAFETY: on the JS thread; clears the callback's exception in favour of `e`.
-                unsafe { crate::func::exception_value(self.env, f) };
+                unsafe { error::exception_value(self.env, f) };
                 Err(e)
             }
             (Ok(()), r) => r,
@@ -364,31 +361,31 @@ impl StoreCore {
     }
 
     pub fn wasm_error(&self, e: wasmtime::Error, link_phase: bool) -> Fail {
-        if e.is::<HostException>() {
-            if let Some(f) = self.take_pending() {
-                return f;
-            }
+        if e.is::<HostException>()
+            && let Some(f) = self.take_host_exception()
+        {
+            return f;
         }
         Fail::from_wasm(e, link_phase)
     }
 
     /// Keep a host function's exception until the entry point rethrows it. The value is boxed
     /// in a one-element array because N-API cannot reference primitives (`throw 42`) directly.
-    pub fn set_pending(&self, exc: js::Value) {
+    pub fn keep_host_exception(&self, exc: raw::Value) {
         // SAFETY: on the JS thread, inside a host call, with `exc` a live handle.
         unsafe {
-            let boxed = js::array(self.env, 1).and_then(|a| js::set_element(self.env, a, 0, exc).map(|_| a));
-            let r = boxed.and_then(|a| js::new_reference(self.env, a, 1)).unwrap_or(ptr::null_mut());
-            let old = self.pending.replace(r);
+            let boxed = raw::array(self.env, 1).and_then(|a| raw::set_element(self.env, a, 0, exc).map(|_| a));
+            let r = boxed.and_then(|a| raw::new_reference(self.env, a, 1)).unwrap_or(ptr::null_mut());
+            let old = self.host_exception.replace(r);
             if !old.is_null() {
                 sys::napi_delete_reference(self.env, old);
             }
         }
     }
 
-    /// A pending exception (see `set_pending`) as a failure to throw, if there is one.
-    pub fn take_pending(&self) -> Option<Fail> {
-        let r = self.pending.replace(ptr::null_mut());
+    /// The kept host exception (see `keep_host_exception`) as a failure to throw, if there is one.
+    pub fn take_host_exception(&self) -> Option<Fail> {
+        let r = self.host_exception.replace(ptr::null_mut());
         (!r.is_null()).then_some(Fail::Throw(r))
     }
 
@@ -461,7 +458,7 @@ impl StoreCore {
         for r in views {
             // SAFETY: `r` is a weak reference made by `add_view` in this env; deleted once here.
             unsafe {
-                if let Some(ab) = js::reference_value(self.env, r) {
+                if let Some(ab) = raw::reference_value(self.env, r) {
                     sys::napi_detach_arraybuffer(self.env, ab);
                 }
                 sys::napi_delete_reference(self.env, r);
@@ -469,13 +466,13 @@ impl StoreCore {
         }
     }
 
-    pub fn add_view(&self, ab: js::Value) {
+    pub fn add_view(&self, ab: raw::Value) {
         let mut views = self.views.borrow_mut();
         if views.len() >= 64 {
             // Forget views that were garbage-collected, so the list stays short.
             // SAFETY: weak references of this env, each deleted once.
             views.retain(|&r| unsafe {
-                let alive = js::reference_value(self.env, r).is_some();
+                let alive = raw::reference_value(self.env, r).is_some();
                 if !alive {
                     sys::napi_delete_reference(self.env, r);
                 }
@@ -483,7 +480,7 @@ impl StoreCore {
             });
         }
         // SAFETY: `ab` is a live handle; a weak (count 0) reference does not keep it alive.
-        if let Ok(r) = unsafe { js::new_reference(self.env, ab, 0) } {
+        if let Ok(r) = unsafe { raw::new_reference(self.env, ab, 0) } {
             views.push(r);
         }
     }
@@ -527,7 +524,7 @@ impl Drop for StoreCore {
             // SAFETY: weak refs of this env, deleted once.
             unsafe { sys::napi_delete_reference(self.env, r) };
         }
-        let p = self.pending.get();
+        let p = self.host_exception.get();
         if !p.is_null() {
             // SAFETY: strong ref of this env, deleted once.
             unsafe { sys::napi_delete_reference(self.env, p) };
@@ -538,136 +535,4 @@ impl Drop for StoreCore {
         self.state.set(State::Closed);
         self.account();
     }
-}
-
-/// The native half of the JS `Store`.
-#[napi]
-pub struct NativeStore {
-    pub(crate) core: Rc<StoreCore>,
-}
-
-fn wasm_fail(e: wasmtime::Error) -> Fail {
-    Fail::invalid_value(format!("{e:#}"))
-}
-
-#[napi]
-impl NativeStore {
-    #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, engine: &NativeEngine) -> Self {
-        NativeStore { core: StoreCore::new(env.raw(), engine.info.clone()) }
-    }
-
-    #[napi(getter, catch_unwind)]
-    pub fn id(&self) -> f64 {
-        self.core.id as f64
-    }
-
-    #[napi(catch_unwind)]
-    pub fn engine(&self) -> NativeEngine {
-        NativeEngine::from_info(self.core.engine_info.clone())
-    }
-
-    #[napi(catch_unwind)]
-    pub fn dispose(&self) -> napi::Result<()> {
-        Ok(self.core.dispose()?)
-    }
-
-    /// Throws the store-state error (moved, closed) if the store cannot be used.
-    #[napi(catch_unwind)]
-    pub fn check(&self) -> napi::Result<()> {
-        Ok(self.core.check()?)
-    }
-
-    /// A JS host function of type (params → results) in slot `slot` of the JS table, which must
-    /// be the next free one. `module`/`name` are what `Store.receive` re-binds it by.
-    #[napi(catch_unwind)]
-    pub fn new_func(&self, slot: u32, params: Vec<String>, results: Vec<String>, module: String, name: String) -> napi::Result<NativeFunc> {
-        let ty = types::func_type(&self.core.engine, &params, &results)?;
-        let mut cx = self.core.cx()?;
-        let got = cx.data_mut().add_host_fn(&module, &name, ty.clone());
-        if got != slot {
-            return Err(Fail::internal(format!("host function table out of sync (slot {slot} vs {got})")).into());
-        }
-        let f = host_func(&mut cx, ty, HostKey::Slot(slot));
-        Ok(NativeFunc::new(self.core.clone(), f, &cx))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn new_memory(&self, minimum: f64, maximum: Option<f64>) -> napi::Result<NativeMemory> {
-        let min = pages(minimum)?;
-        let max = maximum.map(pages).transpose()?;
-        let ty = types::memory_type(min, max)?;
-        let m = wasmtime::Memory::new(self.core.cx()?, ty).map_err(|e| Fail::range(format!("{e:#}")))?;
-        self.core.account();
-        Ok(NativeMemory::new(self.core.clone(), m))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn new_global(&self, env: Env, value: String, mutable: bool, init: Unknown) -> napi::Result<NativeGlobal> {
-        let ty = types::global_type(&value, mutable)?;
-        let mut cx = self.core.cx()?;
-        let mut scope = RootScope::new(&mut cx);
-        let mut cx = scope.as_context_mut();
-        // SAFETY: `init` is a live handle of this callback.
-        let v = unsafe { values::to_val(env.raw(), init.raw(), ty.content(), &mut cx)? };
-        let g = wasmtime::Global::new(&mut cx, ty, v).map_err(wasm_fail)?;
-        Ok(NativeGlobal::new(self.core.clone(), g))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn new_table(&self, env: Env, element: String, minimum: f64, maximum: Option<f64>, init: Unknown) -> napi::Result<NativeTable> {
-        let min = index_arg(minimum, "minimum")?.min(u32::MAX as u64) as u32;
-        let max = maximum.map(|m| index_arg(m, "maximum").map(|m| m.min(u32::MAX as u64) as u32)).transpose()?;
-        let ty = types::table_type(&element, min, max)?;
-        let mut cx = self.core.cx()?;
-        let mut scope = RootScope::new(&mut cx);
-        let mut cx = scope.as_context_mut();
-        // SAFETY: `init` is a live handle of this callback.
-        let r = unsafe { values::to_ref(env.raw(), init.raw(), ty.element().heap_type(), &mut cx)? };
-        let t = wasmtime::Table::new(&mut cx, ty, r).map_err(|e| Fail::range(format!("{e:#}")))?;
-        Ok(NativeTable::new(self.core.clone(), t))
-    }
-
-    /// Instantiate `module` with `externs` (native wrappers, in import order).
-    #[napi(catch_unwind)]
-    pub fn instantiate(&self, env: Env, module: &NativeModule, externs: Vec<Unknown>, fns: Unknown) -> napi::Result<NativeInstance> {
-        let core = &self.core;
-        if !Engine::same(module.module.engine(), &core.engine) {
-            return Err(Fail::link("the module was compiled by another engine than the store's").into());
-        }
-        let instance = core.enter(fns.raw(), |mut cx| {
-            let mut ext = Vec::with_capacity(externs.len());
-            for e in &externs {
-                // SAFETY: `e` is a live handle of this callback.
-                ext.push(unsafe { extern_of(env.raw(), e.raw(), &cx)? });
-            }
-            wasmtime::Instance::new(&mut cx, &module.module, &ext).map_err(|e| core.wasm_error(e, true))
-        })?;
-        Ok(NativeInstance::new(core.clone(), instance))
-    }
-
-    /// Run wasmtime's garbage collector (frees unreachable externrefs).
-    #[napi(catch_unwind)]
-    pub fn gc(&self) -> napi::Result<()> {
-        let mut cx = self.core.cx()?;
-        cx.gc(None).map_err(wasm_fail)?;
-        Ok(())
-    }
-
-    /// Externref slots whose references wasmtime has collected, for `lib/` to reuse.
-    #[napi(catch_unwind)]
-    pub fn take_freed_externs(&self) -> napi::Result<Vec<u32>> {
-        let cx = self.core.cx()?;
-        let freed = cx.data().freed_externs.clone();
-        let v = freed.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
-        Ok(v)
-    }
-}
-
-fn pages(x: f64) -> Res<u32> {
-    let p = index_arg(x, "page count")?;
-    if p > 65536 {
-        return Err(Fail::range(format!("{p} pages exceeds the 65536 pages of a 32-bit memory")));
-    }
-    Ok(p as u32)
 }

@@ -3,18 +3,18 @@
 //! i32/f32/f64 ↔ number, i64 ↔ BigInt, v128 ↔ 16-byte Uint8Array. References cross this layer in
 //! a "raw" form that `lib/` completes: a funcref is a `NativeFunc` object (or null), an externref
 //! is the index of its payload in the JS store's externref table (or null). Keeping externref
-//! payloads on the JS side means native code never holds a JS object (DESIGN §3).
+//! payloads on the JS side means native code never holds a JS object (see crate/lib.rs).
 
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::JavaScriptClassExt;
 use napi::sys::ValueType as VT;
-use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, Val, ValRaw, ValType, V128};
+use wasmtime::{AsContextMut, ExternRef, Func, HeapType, Ref, StoreContextMut, V128, Val, ValRaw, ValType};
 
-use crate::error::{Fail, Res};
-use crate::func::NativeFunc;
-use crate::js;
-use crate::store::{Host, StoreCore};
+use crate::base::error::{Fail, Res};
+use crate::base::raw as js;
+use crate::call::func::NativeFunc;
+use crate::store::core::{Host, StoreCore};
 
 /// The payload of every externref we create: a slot in the JS-side table. Dropping it (wasmtime's
 /// GC found it unreachable) queues the slot for reuse by `lib/`.
@@ -155,7 +155,7 @@ pub unsafe fn to_ref(env: js::Env, v: js::Value, heap: &HeapType, cx: &mut Store
                     return Ok(Ref::Func(None));
                 }
                 let f = js::unwrap_class::<NativeFunc>(env, v).ok_or_else(|| expect(env, v, "a function or null (funcref)"))?;
-                f.check_same_store(cx)?;
+                f.core().belongs_to(cx, "this function belongs to another store")?;
                 Ok(Ref::Func(Some(f.func)))
             }
             HeapType::Extern | HeapType::NoExtern => {

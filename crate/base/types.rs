@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use wasmtime::{Engine, ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 
-use crate::error::{Fail, Res};
+use crate::base::error::{Fail, Res};
 
 pub fn parse_valtype(s: &str) -> Res<ValType> {
     Ok(match s {
@@ -40,10 +40,10 @@ pub fn global_type(value: &str, mutable: bool) -> Res<GlobalType> {
 }
 
 pub fn memory_type(minimum: u32, maximum: Option<u32>) -> Res<MemoryType> {
-    if let Some(max) = maximum {
-        if max < minimum {
-            return Err(Fail::range(format!("memory maximum {max} is below its minimum {minimum}")));
-        }
+    if let Some(max) = maximum
+        && max < minimum
+    {
+        return Err(Fail::range(format!("memory maximum {max} is below its minimum {minimum}")));
     }
     if minimum > 65536 || maximum.is_some_and(|m| m > 65536) {
         return Err(Fail::range("a 32-bit memory has at most 65536 pages"));
@@ -52,10 +52,10 @@ pub fn memory_type(minimum: u32, maximum: Option<u32>) -> Res<MemoryType> {
 }
 
 pub fn table_type(element: &str, minimum: u32, maximum: Option<u32>) -> Res<TableType> {
-    if let Some(max) = maximum {
-        if max < minimum {
-            return Err(Fail::range(format!("table maximum {max} is below its minimum {minimum}")));
-        }
+    if let Some(max) = maximum
+        && max < minimum
+    {
+        return Err(Fail::range(format!("table maximum {max} is below its minimum {minimum}")));
     }
     Ok(TableType::new(parse_reftype(element)?, minimum, maximum))
 }
@@ -101,7 +101,7 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn json_valtypes<'a>(out: &mut String, types: impl Iterator<Item = ValType>) {
+fn json_valtypes(out: &mut String, types: impl Iterator<Item = ValType>) {
     out.push('[');
     for (i, t) in types.enumerate() {
         if i > 0 {
@@ -113,10 +113,15 @@ fn json_valtypes<'a>(out: &mut String, types: impl Iterator<Item = ValType>) {
 }
 
 pub fn func_type_json(out: &mut String, f: &FuncType) {
+    signature_json(out, f.params(), f.results());
+}
+
+/// `{"params":[…],"results":[…]}`.
+pub fn signature_json(out: &mut String, params: impl Iterator<Item = ValType>, results: impl Iterator<Item = ValType>) {
     out.push_str("{\"params\":");
-    json_valtypes(out, f.params());
+    json_valtypes(out, params);
     out.push_str(",\"results\":");
-    json_valtypes(out, f.results());
+    json_valtypes(out, results);
     out.push('}');
 }
 

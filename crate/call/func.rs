@@ -1,4 +1,6 @@
-//! `Func`: calling wasm from JS, and JS host functions called from wasm.
+//! Calling wasm from JS (invokers), and JS host functions called from wasm. `NativeFunc` (a
+//! function of a store with its types) is defined here because conversions need it (a funcref's
+//! JS form); its `#[napi]` methods are in api/func.rs.
 //!
 //! Both directions use wasmtime's unchecked (raw) calling convention: the types are known once
 //! per function, values are converted straight between JS and `ValRaw`, and no `Vec<Val>` is
@@ -10,16 +12,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 use smallvec::SmallVec;
 use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, Val, ValRaw, ValType};
 
-use crate::error::{self, Fail, HostException, Res};
-use crate::js::{self, HandleScope};
-use crate::store::{Host, StoreCore};
-use crate::{types, values};
+use crate::base::error::{self, Fail, HostException, Res, exception_value};
+use crate::base::raw::{self as js, HandleScope};
+use crate::call::values;
+use crate::store::core::{Host, HostStats, StoreCore};
+use crate::store::wasi;
 
 /// Which JS function a native host function stands for.
 #[derive(Clone, Copy)]
@@ -59,12 +61,18 @@ fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
     }
 }
 
-fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut Caller<'_, Host>, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
+fn host_call(
+    key: HostKey,
+    params: &[ValType],
+    results: &[ValType],
+    caller: &mut Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
     let entry = caller.data().entry;
     let slot = slot_of(key, caller.data())?;
     if entry.core.is_null() {
         if !entry.tsfn.is_null() {
-            return crate::async_call::host_call_remote(entry.call_id, entry.tsfn, slot, params, results, caller, raw);
+            return crate::call::async_call::host_call_remote(entry.call_id, entry.tsfn, slot, params, results, caller, raw);
         }
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }
@@ -72,8 +80,8 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
     // whose frame keeps an `Rc` to the core alive.
     let core = unsafe { &*entry.core };
     let env = entry.env;
-    let output = crate::wasi::queued_output(caller.data());
-    let stats = crate::store::HostStats::of(caller.data());
+    let output = wasi::queued_output(caller.data());
+    let stats = HostStats::of(caller.data());
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
     let _scope = unsafe { HandleScope::open(env) };
     core.push_caller((caller as *mut Caller<'_, Host>).cast::<Caller<'static, Host>>());
@@ -82,37 +90,29 @@ fn host_call(key: HostKey, params: &[ValType], results: &[ValType], caller: &mut
     // `params` on entry and has room for `results` (wasmtime's raw calling convention). The
     // guest's queued output goes to its callbacks first, so both keep the guest's order.
     let outcome = match output {
-        Some(out) => unsafe { crate::wasi::deliver(env, entry.fns, &out) },
+        Some(out) => unsafe { wasi::deliver(env, entry.fns, &out) },
         None => Ok(()),
     };
     let outcome = outcome.and_then(|()| unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) });
     let outcome = outcome.map_err(|fail| {
         // SAFETY: inside our handle scope on the JS thread.
         let exc = unsafe { exception_value(env, fail) };
-        core.set_pending(exc);
+        core.keep_host_exception(exc);
         wasmtime::Error::new(HostException)
     });
     core.pop_caller();
     outcome
 }
 
-/// The JS value that a `Fail` stands for, as an exception object (not thrown).
-pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
-    // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
-    unsafe {
-        match fail {
-            Fail::Pending => js::take_exception(env),
-            Fail::Throw(r) => {
-                let v = js::reference_value(env, r).and_then(|a| js::get_element(env, a, 0).ok()).unwrap_or_else(|| js::undefined(env));
-                sys::napi_delete_reference(env, r);
-                v
-            }
-            Fail::New(e) => error::build_error(env, e.kind, e.code, &e.message, e.trap.as_ref()).unwrap_or_else(|| js::undefined(env)),
-        }
-    }
-}
-
-unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32, params: &[ValType], results: &[ValType], raw: &mut [MaybeUninit<ValRaw>]) -> Res<()> {
+unsafe fn invoke_host(
+    core: &StoreCore,
+    env: js::Env,
+    fns: js::Value,
+    slot: u32,
+    params: &[ValType],
+    results: &[ValType],
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> Res<()> {
     // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         let f = js::get_element(env, fns, slot)?;
@@ -135,7 +135,12 @@ unsafe fn invoke_host(core: &StoreCore, env: js::Env, fns: js::Value, slot: u32,
 }
 
 /// A host function's return value as raw results: one value, or an array of them.
-pub unsafe fn results_raw(env: js::Env, ret: js::Value, results: &[ValType], cx: &mut StoreContextMut<'_, Host>) -> Res<SmallVec<[ValRaw; 4]>> {
+pub unsafe fn results_raw(
+    env: js::Env,
+    ret: js::Value,
+    results: &[ValType],
+    cx: &mut StoreContextMut<'_, Host>,
+) -> Res<SmallVec<[ValRaw; 4]>> {
     // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
         match results.len() {
@@ -183,10 +188,10 @@ struct Invoker {
 }
 
 impl Invoker {
+    /// `lib/`'s callable checks the arity (the one check; its fast paths pass exactly the
+    /// declared number of arguments). Were it wrong, the missing values stay zero — null for
+    /// references — never uninitialised memory.
     fn call(&self, env: js::Env, fns: js::Value, args: &[js::Value]) -> Res<js::Value> {
-        if args.len() != self.params.len() {
-            return Err(Fail::arg_count(format!("expected {} argument(s), got {}", self.params.len(), args.len())));
-        }
         self.core.enter(fns, |mut cx| {
             if self.has_refs {
                 // References converted to raw form stay rooted until the scope ends.
@@ -266,26 +271,20 @@ unsafe extern "C" fn invoker_finalize(_env: sys::napi_env, data: *mut std::ffi::
     drop(unsafe { Box::from_raw(data as *mut Invoker) });
 }
 
+/// A function of a store, with its types resolved once: an exported function's `.func`, a
+/// host function made by `new Func`, a funcref in JS.
 #[napi]
 pub struct NativeFunc {
     core: Rc<StoreCore>,
     pub(crate) func: Func,
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    pub(crate) params: Box<[ValType]>,
+    pub(crate) results: Box<[ValType]>,
 }
 
 impl NativeFunc {
     pub fn new(core: Rc<StoreCore>, func: Func, cx: impl AsContext) -> NativeFunc {
         let ty = func.ty(cx);
         NativeFunc { core, func, params: ty.params().collect(), results: ty.results().collect() }
-    }
-
-    pub fn check_same_store(&self, cx: &StoreContextMut<'_, Host>) -> Res<()> {
-        self.core.check()?;
-        if self.core.id != cx.data().id {
-            return Err(Fail::store_state("ERR_WRONG_STORE", "this function belongs to another store"));
-        }
-        Ok(())
     }
 
     pub fn core(&self) -> &Rc<StoreCore> {
@@ -310,62 +309,4 @@ pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, params: Box
         }
     }
     Ok(f)
-}
-
-fn type_list(out: &mut String, types: &[ValType]) {
-    out.push('[');
-    for (i, t) in types.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        out.push_str(types::valtype_name(t));
-        out.push('"');
-    }
-    out.push(']');
-}
-
-#[napi]
-impl NativeFunc {
-    /// A native JS function `(fns, ...args) => result` that calls this function; `fns` is the
-    /// store's host-function table. `lib/` wraps it into the public callable.
-    #[napi(catch_unwind)]
-    pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
-        let f = invoker_value(env.raw(), &self.core, self.func, self.params.clone(), self.results.clone())?;
-        // SAFETY: `f` was just created in this callback's scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
-    }
-
-    /// Start a call on another thread: `args` is an array; returns a Promise (see async_call.rs).
-    #[napi(catch_unwind)]
-    pub fn call_async<'a>(&self, env: &'a Env, fns: Unknown, args: Unknown) -> napi::Result<Unknown<'a>> {
-        let raw = env.raw();
-        // SAFETY: `args` is a live handle of this callback.
-        let len = unsafe { js::array_length(raw, args.raw())? }.ok_or_else(|| Fail::type_error("arguments must be an array"))?;
-        if len as usize != self.params.len() {
-            return Err(Fail::arg_count(format!("expected {} argument(s), got {len}", self.params.len())).into());
-        }
-        let params = {
-            let mut cx = self.core.cx()?;
-            let mut out = Vec::with_capacity(self.params.len());
-            for (i, ty) in self.params.iter().enumerate() {
-                // SAFETY: element handles of this callback.
-                out.push(unsafe { values::to_val(raw, js::get_element(raw, args.raw(), i as u32)?, ty, &mut cx)? });
-            }
-            out
-        };
-        let promise = crate::async_call::call_async(env, &self.core, self.func, params, self.results.clone(), fns.raw())?;
-        // SAFETY: created in this callback's scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(raw, promise) })
-    }
-
-    #[napi(catch_unwind)]
-    pub fn type_json(&self) -> String {
-        let mut out = String::from("{\"params\":");
-        type_list(&mut out, &self.params);
-        out.push_str(",\"results\":");
-        type_list(&mut out, &self.results);
-        out.push('}');
-        out
-    }
 }

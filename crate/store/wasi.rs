@@ -8,17 +8,13 @@
 //! thread picks up the notification (see async_call.rs).
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::{ErrorKind, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use std::io::ErrorKind;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
@@ -27,9 +23,9 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::error::{Fail, HostException, Res};
-use crate::js;
-use crate::store::{Host, NativeStore};
+use crate::base::error::{Fail, HostException, Res};
+use crate::base::raw as js;
+use crate::store::core::Host;
 
 /// The most a capture buffer or a callback queue holds before the guest's writes trap: a guest
 /// must not be able to exhaust the host's memory by printing.
@@ -164,7 +160,9 @@ pub unsafe fn deliver(env: js::Env, fns: js::Value, out: &Output) -> Res<()> {
     for (slot, chunk) in out.take_chunks() {
         let Some(slot) = slot else { continue };
         // SAFETY: per this function's contract.
-        let r = unsafe { js::get_element(env, fns, slot).and_then(|f| js::uint8_array_copy(env, &chunk).and_then(|c| js::call_function(env, f, &[c]))) };
+        let r = unsafe {
+            js::get_element(env, fns, slot).and_then(|f| js::uint8_array_copy(env, &chunk).and_then(|c| js::call_function(env, f, &[c])))
+        };
         if let Err(f) = r {
             out.failed.store(true, Ordering::Relaxed);
             return Err(f);
@@ -253,11 +251,8 @@ struct Inherit {
 
 impl Inherit {
     fn write_all(&self, mut buf: &[u8]) -> std::io::Result<()> {
-        // SAFETY: fds 1 and 2 stay open for the life of the process; `ManuallyDrop` makes sure
-        // this borrowed `File` never closes them.
-        let mut f = ManuallyDrop::new(unsafe { File::from_raw_fd(self.fd) });
         while !buf.is_empty() {
-            match f.write(buf) {
+            match host_stdio::write(self.fd, buf) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => buf = &buf[n..],
                 Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_millis(1)),
@@ -269,11 +264,52 @@ impl Inherit {
     }
 }
 
+/// Unix: the raw descriptors 1 and 2, written unbuffered, never closed.
+#[cfg(unix)]
+mod host_stdio {
+    use std::fs::File;
+    use std::io::Write;
+    use std::mem::ManuallyDrop;
+    use std::os::fd::FromRawFd;
+
+    fn borrowed(fd: i32) -> ManuallyDrop<File> {
+        // SAFETY: fds 1 and 2 stay open for the life of the process; `ManuallyDrop` makes sure
+        // this borrowed `File` never closes them.
+        ManuallyDrop::new(unsafe { File::from_raw_fd(fd) })
+    }
+
+    pub fn write(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
+        borrowed(fd).write(buf)
+    }
+
+    pub fn is_terminal(fd: i32) -> bool {
+        std::io::IsTerminal::is_terminal(&*borrowed(fd))
+    }
+}
+
+/// Elsewhere (Windows): the standard handles through std, flushed after each write so that the
+/// guest's output is not held back in a buffer.
+#[cfg(not(unix))]
+mod host_stdio {
+    use std::io::{IsTerminal, Write};
+
+    pub fn write(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
+        fn put(mut w: impl Write, buf: &[u8]) -> std::io::Result<usize> {
+            let n = w.write(buf)?;
+            w.flush()?;
+            Ok(n)
+        }
+        if fd == 2 { put(std::io::stderr().lock(), buf) } else { put(std::io::stdout().lock(), buf) }
+    }
+
+    pub fn is_terminal(fd: i32) -> bool {
+        if fd == 2 { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() }
+    }
+}
+
 impl IsTerminal for Inherit {
     fn is_terminal(&self) -> bool {
-        // SAFETY: as in `write_all`; only queries the descriptor.
-        let f = ManuallyDrop::new(unsafe { File::from_raw_fd(self.fd) });
-        std::io::IsTerminal::is_terminal(&*f)
+        host_stdio::is_terminal(self.fd)
     }
 }
 
@@ -383,8 +419,9 @@ pub fn build(cfg: &WasiConfig, stdin: Option<&[u8]>) -> Res<WasiState> {
     b.stderr(output(&out, 2, &cfg.stderr)?);
     for p in &cfg.preopens {
         let perms = if p.readonly { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
-        b.preopened_dir(&p.host, &p.guest, perms)
-            .map_err(|e| Fail::with("TypeError", "ERR_WASI_PREOPEN", format!("preopens[{:?}]: cannot open host directory {:?}: {e:#}", p.guest, p.host)))?;
+        b.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
+            Fail::with("TypeError", "ERR_WASI_PREOPEN", format!("preopens[{:?}]: cannot open host directory {:?}: {e:#}", p.guest, p.host))
+        })?;
     }
     Ok(WasiState { ctx: b.build_p1(), out })
 }
@@ -404,37 +441,6 @@ pub fn ctx_of(host: &mut Host) -> &mut WasiP1Ctx {
 
 pub fn add_to_linker(linker: &mut wasmtime::Linker<Host>) -> wasmtime::Result<()> {
     wasmtime_wasi::p1::add_to_linker_sync(linker, ctx_of)
-}
-
-#[napi]
-impl NativeStore {
-    /// Give this store its WASI context (before anything is instantiated in it).
-    #[napi(catch_unwind)]
-    pub fn configure_wasi(&self, env: Env, config: WasiConfig, stdin: Option<Unknown>) -> napi::Result<()> {
-        // SAFETY: `stdin` is a live handle of this callback.
-        let bytes = match stdin {
-            Some(v) => unsafe { js::bytes_of(env.raw(), v.raw())? },
-            None => None,
-        };
-        let state = build(&config, bytes)?;
-        let mut cx = self.core.cx()?;
-        cx.data_mut().wasi = Some(state);
-        Ok(())
-    }
-
-    /// The bytes captured from fd 1 or 2 so far (taken: a second call returns only newer bytes).
-    #[napi(catch_unwind)]
-    pub fn take_wasi_output(&self, env: Env, fd: u32) -> napi::Result<Unknown<'_>> {
-        let cx = self.core.cx()?;
-        let bytes = match (&cx.data().wasi, fd) {
-            (Some(w), 1 | 2) => w.out.take_captured(fd as usize),
-            _ => Vec::new(),
-        };
-        // SAFETY: creating a typed array on this thread's env within the callback.
-        let v = unsafe { js::uint8_array_copy(env.raw(), &bytes)? };
-        // SAFETY: `v` was just created in this callback's scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
-    }
 }
 
 /// The store's output, if chunks wait for a JS callback.

@@ -23,9 +23,13 @@ pub enum Kind {
     InstancePre,
     /// OS threads started by the package that are still running (async calls, epoch tickers).
     Thread,
+    /// `callAsync` calls in flight.
+    AsyncCall,
+    /// Stores parked by `store.transfer()` and not received yet.
+    PendingTransfer,
 }
 
-const KINDS: usize = 7;
+const KINDS: usize = 9;
 static COUNTS: [AtomicI64; KINDS] = [const { AtomicI64::new(0) }; KINDS];
 
 /// Counts one live object of its kind for as long as it exists.
@@ -63,8 +67,8 @@ pub struct LiveObjects {
     pub shared: i64,
 }
 
-#[napi_derive::napi(catch_unwind)]
-pub fn live_objects() -> LiveObjects {
+/// The counts now (see api/process.rs `liveObjects`).
+pub fn snapshot() -> LiveObjects {
     let n = |k: Kind| COUNTS[k as usize].load(Ordering::Relaxed);
     LiveObjects {
         stores: n(Kind::Store),
@@ -74,8 +78,8 @@ pub fn live_objects() -> LiveObjects {
         linkers: n(Kind::Linker),
         instance_pres: n(Kind::InstancePre),
         threads: n(Kind::Thread),
-        async_calls: crate::async_call::live_count() as i64,
-        pending_transfers: crate::transfer::pending_count() as i64,
-        shared: crate::share::registry_len() as i64,
+        async_calls: n(Kind::AsyncCall),
+        pending_transfers: n(Kind::PendingTransfer),
+        shared: crate::base::share::registry_len() as i64,
     }
 }

@@ -1,0 +1,111 @@
+//! `Instance`: an instantiated module, and the conversions of externs (func, memory, table,
+//! global) between their native wrappers and wasmtime's `Extern`.
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use wasmtime::{AsContext, Extern, Instance, StoreContextMut};
+
+use crate::api::global::NativeGlobal;
+use crate::api::memory::NativeMemory;
+use crate::api::table::NativeTable;
+use crate::base::error::{Fail, Res, throwing};
+use crate::base::live::{Kind, Live};
+use crate::base::raw;
+use crate::call::func::{NativeFunc, invoker_value};
+use crate::store::core::{Host, StoreCore};
+
+const OTHER_STORE: &str = "an object of another store was used with this store";
+
+/// The wasmtime extern behind one of our native wrappers, checked to belong to `cx`'s store.
+pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<Extern> {
+    let (env, v) = (env.raw(), v.raw());
+    // SAFETY (each unwrap): `v` is a live handle of the current callback on this thread, and the
+    // references do not outlive it.
+    if let Some(f) = unsafe { raw::unwrap_class::<NativeFunc>(env, v) } {
+        f.core().belongs_to(cx, OTHER_STORE)?;
+        return Ok(Extern::Func(f.func));
+    }
+    if let Some(m) = unsafe { raw::unwrap_class::<NativeMemory>(env, v) } {
+        m.core().belongs_to(cx, OTHER_STORE)?;
+        return Ok(Extern::Memory(m.mem));
+    }
+    if let Some(t) = unsafe { raw::unwrap_class::<NativeTable>(env, v) } {
+        t.core().belongs_to(cx, OTHER_STORE)?;
+        return Ok(Extern::Table(t.table));
+    }
+    if let Some(g) = unsafe { raw::unwrap_class::<NativeGlobal>(env, v) } {
+        g.core().belongs_to(cx, OTHER_STORE)?;
+        return Ok(Extern::Global(g.global));
+    }
+    Err(Fail::type_error("expected a Func, Memory, Table or Global"))
+}
+
+/// A JS wrapper for a wasmtime extern.
+pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsContext) -> Res<raw::Value> {
+    let to = |r: napi::Result<raw::Value>| r.map_err(|_| Fail::Pending);
+    match e {
+        Extern::Func(f) => to(NativeFunc::new(core.clone(), f, cx).into_instance(env).map(|i| i.value)),
+        Extern::Memory(m) => to(NativeMemory::new(core.clone(), m).into_instance(env).map(|i| i.value)),
+        Extern::Table(t) => to(NativeTable::new(core.clone(), t).into_instance(env).map(|i| i.value)),
+        Extern::Global(g) => to(NativeGlobal::new(core.clone(), g).into_instance(env).map(|i| i.value)),
+        // SAFETY: on the JS thread of `env`, inside a callback.
+        _ => Ok(unsafe { raw::null(env.raw()) }),
+    }
+}
+
+#[napi]
+pub struct NativeInstance {
+    core: Rc<StoreCore>,
+    pub(crate) instance: Instance,
+    _live: Live,
+}
+
+impl NativeInstance {
+    pub fn new(core: Rc<StoreCore>, instance: Instance) -> Self {
+        NativeInstance { core, instance, _live: Live::new(Kind::Instance) }
+    }
+    pub fn core(&self) -> &Rc<StoreCore> {
+        &self.core
+    }
+}
+
+#[napi]
+impl NativeInstance {
+    /// `[name, wrapper, name, wrapper, …]` for all exports, in order. With `invokers`, a
+    /// function export comes as its invoker (see `NativeFunc::invoker`) rather than as a
+    /// `NativeFunc`: one native object per export instead of two, which is what per-request
+    /// instantiation pays for (`exportFunc` gives the `NativeFunc` when it is asked for).
+    #[napi(catch_unwind)]
+    pub fn exports<'a>(&self, env: &'a Env, invokers: Option<bool>) -> napi::Result<Array<'a>> {
+        throwing(env, || {
+            let mut cx = self.core.cx()?;
+            let exports: Vec<(String, Extern)> = self.instance.exports(&mut cx).map(|e| (e.name().to_string(), e.into_extern())).collect();
+            let pending = |_| Fail::Pending;
+            let mut out = env.create_array(exports.len() as u32 * 2).map_err(pending)?;
+            for (i, (name, ext)) in exports.into_iter().enumerate() {
+                let v = match ext {
+                    Extern::Func(f) if invokers == Some(true) => {
+                        let ty = f.ty(&cx);
+                        invoker_value(env.raw(), &self.core, f, ty.params().collect(), ty.results().collect())?
+                    }
+                    ext => extern_value(env, &self.core, ext, &cx)?,
+                };
+                out.set(2 * i as u32, name).map_err(pending)?;
+                // SAFETY: `v` is a handle created in this callback's scope.
+                out.set(2 * i as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), v) }).map_err(pending)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// The exported function `name` as a `NativeFunc` (null if there is none).
+    #[napi(catch_unwind)]
+    pub fn export_func(&self, env: Env, name: String) -> napi::Result<Option<NativeFunc>> {
+        throwing(&env, || {
+            let mut cx = self.core.cx()?;
+            Ok(self.instance.get_func(&mut cx, &name).map(|f| NativeFunc::new(self.core.clone(), f, &cx)))
+        })
+    }
+}

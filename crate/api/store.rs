@@ -1,0 +1,227 @@
+//! `Store`: the native half of the JS `Store` — its lifetime, execution control (fuel, timeouts,
+//! epoch deadlines, limits, interrupt handles), WASI, instantiation, and transfer between
+//! threads. The state itself is `StoreCore` (store/core.rs).
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use wasmtime::AsContext;
+
+use crate::api::engine::NativeEngine;
+use crate::api::instance::{NativeInstance, extern_of, extern_value};
+use crate::api::interrupt::NativeInterruptHandle;
+use crate::api::module::NativeModule;
+use crate::base::args::{self, u64_arg};
+use crate::base::error::{Fail, OrThrow, Res, throwing};
+use crate::base::raw;
+use crate::store::control::Limits;
+use crate::store::core::StoreCore;
+use crate::store::interrupt::InterruptTarget;
+use crate::store::transfer::{self, Moved};
+use crate::store::wasi::{self, WasiConfig};
+
+/// The native half of the JS `Store`.
+#[napi]
+pub struct NativeStore {
+    pub(crate) core: Rc<StoreCore>,
+}
+
+/// `StoreLimits` of the public API (checked here; see store/control.rs).
+#[napi(object)]
+pub struct StoreLimits {
+    pub memory_size: Option<f64>,
+    pub table_elements: Option<f64>,
+    pub instances: Option<f64>,
+    pub tables: Option<f64>,
+    pub memories: Option<f64>,
+}
+
+impl StoreLimits {
+    fn checked(self) -> Res<Limits> {
+        let n = |v: Option<f64>, what: &str| v.map(|x| args::index_arg(x, what)).transpose();
+        Ok(Limits {
+            memory_size: n(self.memory_size, "memorySize")?,
+            table_elements: n(self.table_elements, "tableElements")?,
+            instances: n(self.instances, "instances")?.map(|x| x as usize),
+            tables: n(self.tables, "tables")?.map(|x| x as usize),
+            memories: n(self.memories, "memories")?.map(|x| x as usize),
+        })
+    }
+}
+
+#[napi]
+impl NativeStore {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, engine: &NativeEngine) -> Self {
+        NativeStore { core: StoreCore::new(env.raw(), engine.info.clone()) }
+    }
+
+    #[napi(catch_unwind)]
+    pub fn engine(&self) -> NativeEngine {
+        NativeEngine::from_info(self.core.engine_info.clone())
+    }
+
+    /// Free all wasm state now; every wrapper then throws `StoreClosed`.
+    #[napi(catch_unwind)]
+    pub fn dispose(&self, env: Env) -> napi::Result<()> {
+        throwing(&env, || self.core.dispose())
+    }
+
+    /// Run wasmtime's garbage collector (frees unreachable externrefs).
+    #[napi(catch_unwind)]
+    pub fn gc(&self, env: Env) -> napi::Result<()> {
+        throwing(&env, || self.core.cx()?.gc(None).map_err(Fail::from_runtime))
+    }
+
+    /// Externref slots whose references wasmtime has collected, for `lib/` to reuse.
+    #[napi(catch_unwind)]
+    pub fn take_freed_externs(&self, env: Env) -> napi::Result<Vec<u32>> {
+        throwing(&env, || {
+            let freed = self.core.cx()?.data().freed_externs.clone();
+            Ok(freed.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default())
+        })
+    }
+
+    /// Instantiate `module` with `externs` (native wrappers, in import order).
+    #[napi(catch_unwind)]
+    pub fn instantiate(&self, env: Env, module: &NativeModule, externs: Vec<Unknown>, fns: Unknown) -> napi::Result<NativeInstance> {
+        throwing(&env, || {
+            let core = &self.core;
+            module.check_engine(core.engine(), "the store's")?;
+            let instance = core.enter(fns.raw(), |mut cx| {
+                let ext = externs.iter().map(|e| extern_of(&env, e, &cx)).collect::<Res<Vec<_>>>()?;
+                wasmtime::Instance::new(&mut cx, &module.module, &ext).map_err(|e| core.wasm_error(e, true))
+            })?;
+            Ok(NativeInstance::new(core.clone(), instance))
+        })
+    }
+
+    // --- execution control ------------------------------------------------------------------
+
+    #[napi(catch_unwind)]
+    pub fn set_fuel(&self, env: Env, fuel: Either<f64, BigInt>) -> napi::Result<()> {
+        throwing(&env, || self.core.set_fuel(u64_arg(fuel, "fuel")?))
+    }
+
+    /// Fuel left, as a decimal string (it may exceed 2^53).
+    #[napi(catch_unwind)]
+    pub fn get_fuel(&self, env: Env) -> napi::Result<String> {
+        throwing(&env, || Ok(self.core.get_fuel()?.to_string()))
+    }
+
+    /// Timeout of every outermost call (`ms` null: none); `once` applies it to the next call only.
+    #[napi(catch_unwind)]
+    pub fn set_timeout(&self, env: Env, ms: Option<f64>, once: bool) -> napi::Result<()> {
+        throwing(&env, || self.core.set_timeout(args::timeout(ms)?, once))
+    }
+
+    /// Trap after `ticks` more epoch increments.
+    #[napi(catch_unwind)]
+    pub fn set_epoch_deadline(&self, env: Env, ticks: f64) -> napi::Result<()> {
+        throwing(&env, || self.core.set_epoch_deadline(args::index_arg(ticks, "ticks")?))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_limits(&self, env: Env, limits: StoreLimits) -> napi::Result<()> {
+        throwing(&env, || self.core.set_limits(limits.checked()?))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn interrupt_handle(&self, env: Env) -> napi::Result<NativeInterruptHandle> {
+        throwing(&env, || {
+            let core = &self.core;
+            if !core.engine_info.value.epoch_interruption {
+                return Err(Fail::with(
+                    "WasmtimeError",
+                    "ERR_INTERRUPT_UNAVAILABLE",
+                    "this store's engine was created with epochInterruption: false, so it cannot be interrupted",
+                ));
+            }
+            let mut cx = core.cx()?;
+            Ok(NativeInterruptHandle::new(InterruptTarget::of(cx.data_mut(), core.engine())))
+        })
+    }
+
+    // --- WASI -------------------------------------------------------------------------------
+
+    /// Give this store its WASI context (before anything is instantiated in it).
+    #[napi(catch_unwind)]
+    pub fn configure_wasi(&self, env: Env, config: WasiConfig, stdin: Option<Unknown>) -> napi::Result<()> {
+        throwing(&env, || {
+            let bytes = match &stdin {
+                Some(v) => args::bytes(&env, v)?,
+                None => None,
+            };
+            let state = wasi::build(&config, bytes)?;
+            self.core.cx()?.data_mut().wasi = Some(state);
+            Ok(())
+        })
+    }
+
+    /// The bytes captured from fd 1 or 2 so far (taken: a second call returns only newer bytes).
+    #[napi(catch_unwind)]
+    pub fn take_wasi_output<'a>(&self, env: &'a Env, fd: u32) -> napi::Result<Uint8ArraySlice<'a>> {
+        let bytes = throwing(env, || {
+            let cx = self.core.cx()?;
+            Ok(match (&cx.data().wasi, fd) {
+                (Some(w), 1 | 2) => w.out.take_captured(fd as usize),
+                _ => Vec::new(),
+            })
+        })?;
+        Uint8ArraySlice::copy_from(env, bytes)
+    }
+
+    // --- transfer between threads -----------------------------------------------------------
+
+    /// Detach the store from this thread and park it with `objects` (its wrappers, sent along);
+    /// returns the token id.
+    #[napi(catch_unwind)]
+    pub fn transfer(&self, env: Env, objects: Vec<Unknown>) -> napi::Result<String> {
+        throwing(&env, || {
+            let core = &self.core;
+            core.check()?;
+            let moved = objects.iter().map(|o| moved_of(&env, o, core)).collect::<Res<Vec<_>>>()?;
+            let store = core.take_for_transfer()?;
+            Ok(transfer::park(store, core.engine_info.clone(), moved))
+        })
+    }
+
+    /// JSON `[{module, name, type}]` of a parked store's JS host functions, by slot.
+    #[napi(catch_unwind)]
+    pub fn transfer_host_functions(env: Env, id: String) -> napi::Result<String> {
+        transfer::host_functions_json(&id).or_throw(&env)
+    }
+
+    /// Adopt a parked store in this thread: `[NativeStore, ...wrappers of the objects sent]`.
+    #[napi(catch_unwind)]
+    pub fn receive(env: &Env, id: String) -> napi::Result<Array<'_>> {
+        throwing(env, || {
+            let parked = transfer::unpark(&id)?;
+            let core = StoreCore::adopt(env.raw(), parked.engine, parked.store);
+            let pending = |_| Fail::Pending;
+            let mut out = env.create_array(parked.objects.len() as u32 + 1).map_err(pending)?;
+            out.set(0, NativeStore { core: core.clone() }).map_err(pending)?;
+            for (i, m) in parked.objects.into_iter().enumerate() {
+                let v = match m {
+                    Moved::Instance(inst) => NativeInstance::new(core.clone(), inst).into_instance(env).map_err(pending)?.value,
+                    Moved::Extern(e) => extern_value(env, &core, e, core.cx()?.as_context())?,
+                };
+                // SAFETY: `v` is a handle created in this callback's scope.
+                out.set(i as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), v) }).map_err(pending)?;
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The object a native wrapper stands for, checked to belong to `core`.
+fn moved_of(env: &Env, v: &Unknown, core: &StoreCore) -> Res<Moved> {
+    // SAFETY: `v` is a live handle of the current callback on this thread.
+    if let Some(i) = unsafe { raw::unwrap_class::<NativeInstance>(env.raw(), v.raw()) } {
+        i.core().same_as(core, "an object of another store was given to transfer()")?;
+        return Ok(Moved::Instance(i.instance));
+    }
+    let cx = core.cx()?;
+    Ok(Moved::Extern(extern_of(env, v, &cx)?))
+}

@@ -1,0 +1,6 @@
+//! The call machinery: JS ↔ wasm value conversion (`values`), calling wasm from JS through
+//! native invokers and JS host functions from wasm (`func`), and `callAsync` (`async_call`).
+
+pub mod async_call;
+pub mod func;
+pub mod values;

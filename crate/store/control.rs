@@ -1,0 +1,160 @@
+//! Execution control of a store: limits (a `ResourceLimiter`), epoch-based deadlines and
+//! interrupts (driven by the engine's ticker, base/engine.rs), and fuel.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use wasmtime::{ResourceLimiter, Store, StoreContextMut, UpdateDeadline};
+
+use crate::base::engine::{EngineInfo, TickerUse, use_ticker};
+use crate::base::error::{Fail, Res};
+use crate::base::share::Shareable;
+use crate::store::core::{Host, StoreCore};
+
+/// `StoreLimits` of the public API, plus the call deadline state.
+#[derive(Default)]
+pub struct Control {
+    /// Maximum bytes of one linear memory.
+    pub memory_size: Option<u64>,
+    pub table_elements: Option<u64>,
+    pub instances: Option<usize>,
+    pub tables: Option<usize>,
+    pub memories: Option<usize>,
+    /// Timeout applied to each outermost call (`store.setTimeout`), and one for the next call only.
+    pub default_timeout: Option<Duration>,
+    pub next_timeout: Option<Duration>,
+    /// When the running call must stop.
+    pub deadline: Option<Instant>,
+    /// `setEpochDeadline(ticks)`: epoch ticks left before the running wasm traps.
+    pub ticks_left: Option<u64>,
+}
+
+impl ResourceLimiter for Host {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if self.control.memory_size.is_some_and(|max| desired as u64 > max) {
+            return Ok(false); // the guest's memory.grow returns -1; a host grow reports a failure
+        }
+        if current == 0 {
+            self.memory_count += 1;
+        } else {
+            self.grow_count += 1;
+        }
+        self.memory_bytes += desired.saturating_sub(current) as u64;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(self.control.table_elements.is_none_or(|max| desired as u64 <= max))
+    }
+
+    fn instances(&self) -> usize {
+        self.control.instances.unwrap_or(10_000)
+    }
+
+    fn tables(&self) -> usize {
+        self.control.tables.unwrap_or(10_000)
+    }
+
+    fn memories(&self) -> usize {
+        self.control.memories.unwrap_or(10_000)
+    }
+}
+
+/// Make every epoch tick check, in the running store: an interrupt request, the call's deadline,
+/// and `setEpochDeadline` ticks. Nothing else happens per tick, so idle ticks are cheap.
+pub fn watch_epochs(store: &mut Store<Host>) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut cx| {
+        let h = cx.data_mut();
+        if h.interrupt.swap(false, Ordering::SeqCst) || h.control.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if let Some(t) = h.control.ticks_left.as_mut() {
+            *t = t.saturating_sub(1);
+            if *t == 0 {
+                h.control.ticks_left = None;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+}
+
+/// At the start of an outermost call: arm its deadline (and the ticker) if it has a timeout.
+pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<EngineInfo>>) -> Option<TickerUse> {
+    if cx.data().control.ticks_left.is_some() && info.value.epoch_interruption {
+        cx.set_epoch_deadline(1); // ticks count from this call, not from a stale deadline
+    }
+    let c = &mut cx.data_mut().control;
+    let timeout = c.next_timeout.take().or(c.default_timeout);
+    c.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    if timeout.is_none() || !info.value.epoch_interruption {
+        return None;
+    }
+    Some(use_ticker(info))
+}
+
+fn fuel_error(e: wasmtime::Error) -> Fail {
+    Fail::with("WasmtimeError", "ERR_FUEL_UNAVAILABLE", format!("{e:#} (create the engine with consumeFuel: true)"))
+}
+
+fn no_epochs(what: &str) -> Fail {
+    Fail::with("WasmtimeError", "ERR_INTERRUPT_UNAVAILABLE", format!("{what} need an engine with epochInterruption (the default)"))
+}
+
+/// The caps of `StoreLimits` (each `None`: no cap).
+pub struct Limits {
+    pub memory_size: Option<u64>,
+    pub table_elements: Option<u64>,
+    pub instances: Option<usize>,
+    pub tables: Option<usize>,
+    pub memories: Option<usize>,
+}
+
+/// The execution-control operations of a store (`lib/` `Store` methods).
+impl StoreCore {
+    pub fn set_fuel(&self, fuel: u64) -> Res<()> {
+        self.cx()?.set_fuel(fuel).map_err(fuel_error)
+    }
+
+    pub fn get_fuel(&self) -> Res<u64> {
+        self.cx()?.get_fuel().map_err(fuel_error)
+    }
+
+    /// Timeout of every outermost call (`None`: none); `once` applies it to the next call only.
+    pub fn set_timeout(&self, t: Option<Duration>, once: bool) -> Res<()> {
+        if t.is_some() && !self.engine_info.value.epoch_interruption {
+            return Err(no_epochs("timeouts"));
+        }
+        let mut cx = self.cx()?;
+        let c = &mut cx.data_mut().control;
+        if once {
+            c.next_timeout = t
+        } else {
+            c.default_timeout = t
+        }
+        Ok(())
+    }
+
+    /// Trap after `ticks` more epoch increments (`engine.incrementEpoch()` or the ticker).
+    pub fn set_epoch_deadline(&self, ticks: u64) -> Res<()> {
+        if !self.engine_info.value.epoch_interruption {
+            return Err(no_epochs("epoch deadlines"));
+        }
+        let mut cx = self.cx()?;
+        cx.data_mut().control.ticks_left = Some(ticks.max(1));
+        // Count from now: the stored deadline may be stale if the epoch moved while we were idle.
+        cx.set_epoch_deadline(1);
+        Ok(())
+    }
+
+    pub fn set_limits(&self, l: Limits) -> Res<()> {
+        let mut cx = self.cx()?;
+        let c = &mut cx.data_mut().control;
+        (c.memory_size, c.table_elements, c.instances, c.tables, c.memories) =
+            (l.memory_size, l.table_elements, l.instances, l.tables, l.memories);
+        // wasmtime reads the instance/table/memory counts when the limiter is installed.
+        self.reinstall_limiter()
+    }
+}

@@ -1,0 +1,11 @@
+//! The store core: a wasmtime `Store<Host>` and the binding's per-store, per-thread state around
+//! it (`StoreCore`: the running call's context, the caller stack for re-entrancy, zero-copy
+//! views, V8 accounting, the pending host exception). Also what each store carries: limits,
+//! fuel, deadlines (`control`), interrupt targets (`interrupt`), WASI (`wasi`), and stores
+//! parked between threads (`transfer`).
+
+pub mod control;
+pub mod core;
+pub mod interrupt;
+pub mod transfer;
+pub mod wasi;
