@@ -306,7 +306,9 @@ test.serial('callAsync calls on one store queue and complete in order', async (t
   t.deepEqual(await Promise.all(calls), expected, 'each call saw the previous ones done')
   t.deepEqual(completed, expected, 'they settled in order')
   t.deepEqual(logged, expected, 'their host calls ran in order')
-  t.is(inc(), 21, 'a sync call afterwards')
+  t.is(await inc.callAsync(), 21, 'a call afterwards')
+  // Its host function returns a Promise, which a synchronous call cannot await: a typed error.
+  assertError(t, thrown(t, () => inc(), 'a sync call'), TypeError, 'ERR_INVALID_RETURN_VALUE', 'a sync call', 'callAsync')
 })
 
 test.serial('100 concurrent callAsync calls over 100 stores all resolve correctly', async (t) => {
@@ -383,7 +385,7 @@ test.serial("a host function's rejected Promise makes the call reject with its r
   t.is(await fn(inst, 'ok').callAsync(), 1)
 })
 
-test.serial('a host function returning the wrong type makes the call reject with a TypeError', async (t) => {
+test.serial('a host function returning the wrong type makes the call reject with a TypeError ERR_INVALID_RETURN_VALUE', async (t) => {
   for (const [what, one] of [
     ['a string, sync', () => 'seven'],
     ['a string, via a Promise', async () => 'seven'],
@@ -391,13 +393,13 @@ test.serial('a host function returning the wrong type makes the call reject with
     ['undefined for an i32', async () => undefined],
   ] as const) {
     const { inst } = hostRig(one)
-    assertError(t, await rejection(t, fn(inst, 'callOne').callAsync(), what), TypeError, 'ERR_INVALID_ARG_TYPE', what, 'expected a number (i32)')
+    assertError(t, await rejection(t, fn(inst, 'callOne').callAsync(), what), TypeError, 'ERR_INVALID_RETURN_VALUE', what, 'expected a number (i32)')
     t.is(fn(inst, 'ok')(), 1)
   }
   // Several results: an array of the right length is needed.
   const { inst } = hostRig(() => 0, async () => 3)
   const e = await rejection(t, fn(inst, 'callTwo').callAsync(), 'one value for two results')
-  assertError(t, e, TypeError, 'ERR_INVALID_ARG_TYPE', 'one value for two results', 'must return an array of 2 values')
+  assertError(t, e, TypeError, 'ERR_INVALID_RETURN_VALUE', 'one value for two results', 'must return an array of 2 values')
   const good = hostRig(() => 0, async () => [20, 22])
   t.is(await fn(good.inst, 'callTwo').callAsync(), 42)
 })

@@ -181,13 +181,29 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
   if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return Promise.reject(typeError('signal must be an AbortSignal'))
   if (args.length !== np) return Promise.reject(arityError(type, args.length))
   const store = f._store
-  const run = () => runAsync(f, inConv ? inConv(args) : args, opts).then((r) => (outConv ? outConv(r) : r))
+  // The store is busy from now on, not from when the queued call starts: a sync call, dispose()
+  // or transfer() meanwhile throws ERR_STORE_BUSY instead of slipping in before it.
+  try {
+    store._native.reserveAsync()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+  const run = async () => {
+    let reserved = true
+    try {
+      const r = await runAsync(f, inConv ? inConv(args) : args, opts, () => (reserved = false))
+      return outConv ? outConv(r) : r
+    } finally {
+      if (reserved) store._native.releaseAsync()
+    }
+  }
   const result = store._asyncTail.then(run, run)
   store._asyncTail = result.then(noop, noop)
   return result
 }
 
-async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+/** `consumed()` is called when the native call takes over the store's reservation. */
+async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined, consumed: () => void): Promise<unknown> {
   const store = f._store
   const signal = opts?.signal
   if (signal?.aborted) throw signal.reason
@@ -200,6 +216,7 @@ async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined)
     signal.addEventListener('abort', onAbort, { once: true })
   }
   try {
+    consumed()
     const r = await f._native.callAsync(store._fns, args)
     // Aborted while the guest was paused in a host function, and it then finished: still aborted.
     if (signal?.aborted) throw signal.reason

@@ -52,6 +52,8 @@ impl NativeFunc {
     /// Start a call off the JS thread: `args` is an array; returns a Promise (call/async_call.rs).
     #[napi(catch_unwind)]
     pub fn call_async<'a>(&self, env: &'a Env, fns: Unknown, args: Vec<Unknown>) -> napi::Result<Unknown<'a>> {
+        // This call was reserved by `lib/` when `callAsync` was called: it starts now.
+        self.core().release_async();
         throwing(env, || {
             // `lib/` checked the arity; a wrong count would make wasmtime's typed call fail.
             let params = {

@@ -97,6 +97,18 @@ impl NativeStore {
         })
     }
 
+    /// A `callAsync` was called: the store is busy from now on until it starts (or gives up).
+    #[napi(catch_unwind)]
+    pub fn reserve_async(&self, env: Env) -> napi::Result<()> {
+        throwing(&env, || self.core.reserve_async())
+    }
+
+    /// A reserved `callAsync` gave up before reaching the native call (which releases it itself).
+    #[napi(catch_unwind)]
+    pub fn release_async(&self) {
+        self.core.release_async()
+    }
+
     // --- execution control ------------------------------------------------------------------
 
     #[napi(catch_unwind)]

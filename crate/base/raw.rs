@@ -298,3 +298,28 @@ pub unsafe fn unwrap_class<'a, T: napi::bindgen_prelude::TypeTag + 'static>(env:
         Some(&*(p as *const T))
     }
 }
+
+pub unsafe fn is_promise(env: Env, v: Value) -> bool {
+    let mut is = false;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    unsafe { sys::napi_is_promise(env, v, &mut is) };
+    is
+}
+
+unsafe extern "C" fn ignore(_env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    ptr::null_mut()
+}
+
+/// `promise.catch(() => {})`: a rejection of a promise nobody awaits must not take the process
+/// down as an unhandled rejection.
+pub unsafe fn mark_handled(env: Env, promise: Value) -> Result<(), Fail> {
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    unsafe {
+        let mut catch = ptr::null_mut();
+        ok(sys::napi_get_named_property(env, promise, c"catch".as_ptr(), &mut catch), "get catch")?;
+        let mut noop = ptr::null_mut();
+        ok(sys::napi_create_function(env, c"ignore".as_ptr(), 6, Some(ignore), ptr::null_mut(), &mut noop), "create_function")?;
+        let mut out = ptr::null_mut();
+        ok(sys::napi_call_function(env, promise, catch, 1, &noop, &mut out), "call catch")
+    }
+}

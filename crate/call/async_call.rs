@@ -24,10 +24,21 @@ use crate::call::func::{results_raw, vals_value};
 use crate::call::values;
 use crate::store::control;
 use crate::store::core::{EntryCtx, Host, StoreCore};
+use crate::store::interrupt::InterruptTarget;
 use crate::store::wasi::{self, Output};
 
-/// The JS thread's answer to a host call: the raw results, or `Err` with the exception pending.
-type Answer = std::result::Result<Vec<ValRaw>, ()>;
+/// The JS thread's answer to a host call: the raw results, or why there are none.
+type Answer = std::result::Result<Vec<ValRaw>, Stop>;
+
+enum Stop {
+    /// The host function threw (or its Promise rejected): the exception is the store's.
+    Threw,
+    /// The call's deadline passed or it was interrupted while the host's Promise was pending:
+    /// the JS side let go of the host call (see `Msg::Abandon`).
+    Abandoned,
+    /// An interrupt woke the waiting guest (not an answer of the JS thread).
+    Wake,
+}
 
 /// What the JS side of one `callAsync` keeps (the thread-safe function's context).
 struct AsyncCall {
@@ -36,12 +47,18 @@ struct AsyncCall {
     deferred: sys::napi_deferred,
     /// The store's host-function table, held for the duration of the call.
     fns: sys::napi_ref,
+    /// Host calls of this call waiting for a Promise: when the call ends without them (its
+    /// deadline or an interrupt stopped the guest meanwhile), they are dropped — their callers
+    /// leave the store's caller stack, and a late settlement finds nothing to answer.
+    awaited: std::cell::RefCell<Vec<std::rc::Weak<std::cell::RefCell<Option<AwaitedHostCall>>>>>,
     _live: Live,
 }
 
 enum Msg {
     Host(HostRequest),
     Done(Box<Store<Host>>, wasmtime::Result<Vec<Val>>),
+    /// The guest stops waiting for its host call (deadline or interrupt): answer it now.
+    Abandon,
     /// The guest wrote to a WASI stream with a JS callback: deliver the queued chunks.
     Output(Arc<Output>),
 }
@@ -69,7 +86,9 @@ pub fn host_call_remote(
     caller: &mut Caller<'_, Host>,
     raw: &mut [MaybeUninit<ValRaw>],
 ) -> wasmtime::Result<()> {
-    let (reply, answer) = mpsc::sync_channel(1);
+    // Room for the JS thread's answer and a wake-up, so that neither sender ever blocks.
+    let (reply, answer) = mpsc::sync_channel(2);
+    let wake = reply.clone();
     let req = HostRequest {
         slot,
         // SAFETY: wasmtime initialises the first `params.len()` slots with the arguments.
@@ -79,18 +98,58 @@ pub fn host_call_remote(
         caller: (caller as *mut Caller<'_, Host>).cast(),
         reply,
     };
-    send(call_id, tsfn, Msg::Host(req))?;
-    match answer.recv() {
-        Ok(Ok(vals)) => {
+    // Set up before the JS thread may use the caller: from here on it is theirs until answered.
+    let deadline = caller.data().control.deadline;
+    let engine = caller.engine().clone();
+    let target = InterruptTarget::of(caller.data_mut(), &engine);
+    target.value.set_waiter(Some(Box::new(move || drop(wake.try_send(Err(Stop::Wake))))));
+    let answered = send(call_id, tsfn, Msg::Host(req)).and_then(|()| {
+        wait(&answer, deadline, || send(call_id, tsfn, Msg::Abandon)).map_err(|_| {
+            wasmtime::format_err!(
+                "the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"
+            )
+        })
+    });
+    target.value.set_waiter(None);
+    match answered? {
+        Ok(vals) => {
             for (slot, v) in raw.iter_mut().zip(vals) {
                 *slot = MaybeUninit::new(v);
             }
             Ok(())
         }
-        Ok(Err(())) => Err(wasmtime::Error::new(HostException)),
-        Err(_) => wasmtime::bail!(
-            "the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"
-        ),
+        Err(Stop::Threw) => Err(wasmtime::Error::new(HostException)),
+        Err(Stop::Abandoned | Stop::Wake) => Err(wasmtime::Trap::Interrupt.into()),
+    }
+}
+
+/// Wait for the JS thread's answer. A deadline or an interrupt (which wakes us: see
+/// `InterruptTarget::set_waiter`) does not wait for a pending host Promise: then `abandon` asks
+/// the JS thread to let go of the host call, and its answer (`Stop::Abandoned`, or the real one
+/// if it came first) is awaited — the JS thread never touches the caller after answering, so
+/// the guest may then unwind. No polling: an idle waiting guest costs nothing.
+fn wait(
+    answer: &mpsc::Receiver<Answer>,
+    deadline: Option<std::time::Instant>,
+    abandon: impl FnOnce() -> wasmtime::Result<()>,
+) -> std::result::Result<Answer, mpsc::RecvError> {
+    let first = match deadline {
+        Some(d) => match answer.recv_timeout(d.saturating_duration_since(std::time::Instant::now())) {
+            Ok(a) => a,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Stop::Wake),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(mpsc::RecvError),
+        },
+        None => answer.recv()?,
+    };
+    if !matches!(first, Err(Stop::Wake)) {
+        return Ok(first);
+    }
+    abandon().map_err(|_| mpsc::RecvError)?;
+    loop {
+        match answer.recv()? {
+            Err(Stop::Wake) => continue, // another interrupt: the answer is still to come
+            a => return Ok(a),
+        }
     }
 }
 
@@ -148,7 +207,14 @@ pub fn call_async(
         };
         sys::napi_create_promise(raw_env, &mut deferred, &mut promise);
         let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-        let ctx = Box::into_raw(Box::new(AsyncCall { id, core: core.clone(), deferred, fns: fns_ref, _live: Live::new(Kind::AsyncCall) }));
+        let ctx = Box::into_raw(Box::new(AsyncCall {
+            id,
+            core: core.clone(),
+            deferred,
+            fns: fns_ref,
+            awaited: Default::default(),
+            _live: Live::new(Kind::AsyncCall),
+        }));
         let mut tsfn = ptr::null_mut();
         let status = sys::napi_create_threadsafe_function(
             raw_env,
@@ -250,7 +316,7 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
     if env.is_null() {
         // The env is being torn down: answer the wasm thread so it unwinds; drop the store.
         if let Msg::Host(req) = msg {
-            let _ = req.reply.send(Err(()));
+            let _ = req.reply.send(Err(Stop::Abandoned));
         }
         return;
     }
@@ -260,6 +326,7 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
         Msg::Host(req) => unsafe { start_host_call(env, ctx, req) },
         Msg::Done(store, result) => unsafe { finish_call(env, ctx, store, result) },
         Msg::Output(out) => unsafe { forward_output(env, ctx, &out) },
+        Msg::Abandon => abandon_awaited(ctx),
     }
 }
 
@@ -276,9 +343,24 @@ unsafe fn forward_output(env: js::Env, ctx: &AsyncCall, out: &Output) {
     }
 }
 
+/// The guest stopped waiting (deadline, interrupt): answer its pending host call, whose
+/// Promise's settlement, if it ever comes, then finds nothing to answer.
+fn abandon_awaited(ctx: &AsyncCall) {
+    let pending = ctx.awaited.borrow().iter().filter_map(std::rc::Weak::upgrade).find_map(|cell| cell.borrow_mut().take());
+    if let Some(p) = pending {
+        p.answer(Err(Stop::Abandoned));
+    }
+    // Otherwise the answer is already on its way to the guest.
+}
+
 unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Vec<Val>>) {
     let core = &ctx.core;
     let output = store.data().wasi.as_ref().map(|w| w.out.clone());
+    // The guest is done: host calls still waiting for their Promise were abandoned (a deadline
+    // or an interrupt unwound it). Dropping them takes their callers off the stack.
+    for cell in ctx.awaited.take().iter().filter_map(std::rc::Weak::upgrade) {
+        drop(cell.borrow_mut().take());
+    }
     core.end_async(store);
     if let Some(out) = &output {
         // SAFETY: on the JS thread in a TSFN callback's scope.
@@ -343,7 +425,7 @@ unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
     let ret = unsafe { call_js(env, ctx, &req) };
     match ret {
-        Ok(v) if unsafe { is_thenable(env, v) } => unsafe { await_then(env, v, awaited) },
+        Ok(v) if unsafe { js::is_promise(env, v) } => unsafe { await_then(env, ctx, v, awaited) },
         Ok(v) => unsafe { settle(env, awaited, Ok(v)) },
         // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
         Err(f) => unsafe { settle(env, awaited, Err(f)) },
@@ -366,13 +448,6 @@ unsafe fn call_js(env: js::Env, ctx: &AsyncCall, req: &HostRequest) -> Res<js::V
     }
 }
 
-unsafe fn is_thenable(env: js::Env, v: js::Value) -> bool {
-    let mut is = false;
-    // SAFETY: `v` is a live handle.
-    unsafe { sys::napi_is_promise(env, v, &mut is) };
-    is
-}
-
 /// Answer the wasm thread with the host function's value (converted) or its failure.
 unsafe fn settle(env: js::Env, p: AwaitedHostCall, value: Res<js::Value>) {
     let core = &p.core;
@@ -385,6 +460,7 @@ unsafe fn settle(env: js::Env, p: AwaitedHostCall, value: Res<js::Value>) {
         // SAFETY: on the JS thread.
         let exc = unsafe { exception_value(env, fail) };
         core.keep_host_exception(exc);
+        Stop::Threw
     });
     p.answer(answer);
 }
@@ -396,8 +472,12 @@ unsafe fn settle(env: js::Env, p: AwaitedHostCall, value: Res<js::Value>) {
 type Shared = Rc<std::cell::RefCell<Option<AwaitedHostCall>>>;
 
 /// `promise.then(onFulfilled, onRejected)` with native callbacks sharing one `AwaitedHostCall`.
-unsafe fn await_then(env: js::Env, promise: js::Value, awaited: AwaitedHostCall) {
+unsafe fn await_then(env: js::Env, ctx: &AsyncCall, promise: js::Value, awaited: AwaitedHostCall) {
     let shared: Shared = Rc::new(std::cell::RefCell::new(Some(awaited)));
+    let mut awaited = ctx.awaited.borrow_mut();
+    awaited.retain(|w| w.upgrade().is_some_and(|c| c.borrow().is_some())); // drop the settled ones
+    awaited.push(Rc::downgrade(&shared));
+    drop(awaited);
     let attach = || -> Res<()> {
         // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
         unsafe {
@@ -476,7 +556,7 @@ unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_in
     // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
     if let Some((p, reason)) = unsafe { take_awaited(env, info) } {
         p.core.keep_host_exception(reason);
-        p.answer(Err(()));
+        p.answer(Err(Stop::Threw));
     }
     ptr::null_mut()
 }

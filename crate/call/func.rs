@@ -124,9 +124,17 @@ unsafe fn invoke_host(
             }
         }
         let ret = js::call_function(env, f, &argv)?;
+        // A Promise cannot be awaited by a synchronous call. (An externref result may be one:
+        // it converts; other result types fail to, and only then is it looked at.)
+        if results.is_empty() && js::type_of(env, ret) == sys::ValueType::napi_object && js::is_promise(env, ret) {
+            return Err(promise_to_sync_call(env, ret));
+        }
         let mut cx = core.cx()?;
         // Convert all before writing any: `raw` still holds the params until then.
-        let out = results_raw(env, ret, results, &mut cx)?;
+        let out = results_raw(env, ret, results, &mut cx).map_err(|f| match f {
+            Fail::New(_) if js::is_promise(env, ret) => promise_to_sync_call(env, ret),
+            f => f,
+        })?;
         for (slot, v) in raw.iter_mut().zip(out) {
             *slot = MaybeUninit::new(v);
         }
@@ -134,8 +142,40 @@ unsafe fn invoke_host(
     }
 }
 
-/// A host function's return value as raw results: one value, or an array of them.
+/// The error for a host function that returned a Promise to a synchronous call; the Promise's
+/// rejection, which nobody will await, is marked handled.
+unsafe fn promise_to_sync_call(env: js::Env, promise: js::Value) -> Fail {
+    // SAFETY: on the JS thread inside a host call; `promise` is a live handle of its scope.
+    if let Err(f) = unsafe { js::mark_handled(env, promise) } {
+        return f;
+    }
+    Fail::with(
+        "TypeError",
+        "ERR_INVALID_RETURN_VALUE",
+        "a host function returned a Promise to a synchronous call: call the export with callAsync() to await it, or return a plain value",
+    )
+}
+
+/// A host function's return value as raw results: one value, or an array of them. A value of
+/// the wrong type is a wrong return value (`ERR_INVALID_RETURN_VALUE`), not a wrong argument.
 pub unsafe fn results_raw(
+    env: js::Env,
+    ret: js::Value,
+    results: &[ValType],
+    cx: &mut StoreContextMut<'_, Host>,
+) -> Res<SmallVec<[ValRaw; 4]>> {
+    // SAFETY: per this function's contract (the same as `convert_results`).
+    unsafe { convert_results(env, ret, results, cx) }.map_err(|f| match f {
+        Fail::New(mut e) if e.code == "ERR_INVALID_ARG_TYPE" => {
+            e.code = "ERR_INVALID_RETURN_VALUE";
+            e.message = format!("host function result: {}", e.message);
+            Fail::New(e)
+        }
+        f => f,
+    })
+}
+
+unsafe fn convert_results(
     env: js::Env,
     ret: js::Value,
     results: &[ValType],
@@ -148,7 +188,7 @@ pub unsafe fn results_raw(
             1 => Ok(SmallVec::from_elem(values::to_raw(env, ret, &results[0], cx)?, 1)),
             n => {
                 if js::array_length(env, ret)? != Some(n as u32) {
-                    return Err(Fail::type_error(format!("a host function with {n} results must return an array of {n} values")));
+                    return Err(Fail::type_error(format!("a function with {n} results must return an array of {n} values")));
                 }
                 let mut out = SmallVec::with_capacity(n);
                 for (i, ty) in results.iter().enumerate() {

@@ -138,6 +138,9 @@ pub struct StoreCore {
     depth: Cell<u32>,
     /// A `callAsync` holds the store (on another thread).
     async_active: Cell<bool>,
+    /// `callAsync`s called and not started yet (queued behind each other): the store is busy
+    /// from the moment `callAsync` is called.
+    reserved: Cell<u32>,
     /// Weak references to live zero-copy `ArrayBuffer`s over this store's memories.
     views: RefCell<Vec<sys::napi_ref>>,
     views_seen_grow: Cell<u64>,
@@ -191,6 +194,7 @@ impl StoreCore {
             callers: UnsafeCell::new(Vec::new()),
             depth: Cell::new(0),
             async_active: Cell::new(false),
+            reserved: Cell::new(0),
             views: RefCell::new(Vec::new()),
             views_seen_grow: Cell::new(0),
             host_exception: Cell::new(ptr::null_mut()),
@@ -241,22 +245,40 @@ impl StoreCore {
     }
 
     pub fn is_busy(&self) -> bool {
+        self.running() || self.reserved.get() > 0
+    }
+
+    /// Wasm of this store is on a stack: a call (or a host function under it) or a `callAsync`.
+    fn running(&self) -> bool {
         self.depth.get() > 0 || self.async_active.get()
+    }
+
+    /// A `callAsync` was called: the store is busy until it has run (`release_async`).
+    pub fn reserve_async(&self) -> Res<()> {
+        self.check()?;
+        self.reserved.set(self.reserved.get() + 1);
+        Ok(())
+    }
+
+    /// A reserved `callAsync` starts (or gave up before starting).
+    pub fn release_async(&self) {
+        self.reserved.set(self.reserved.get().saturating_sub(1));
     }
 
     /// Hand the store to a `callAsync` (another thread) until `end_async` gives it back.
     /// Views are detached: the memory will change under them, and may move if it grows.
+    /// Other queued `callAsync`s do not stop it: they wait in line in `lib/`.
     pub fn begin_async(&self) -> Res<Box<Store<Host>>> {
-        let store = self.take_store("this store is running wasm")?;
+        let store = self.take_store("this store is running wasm", true)?;
         self.async_active.set(true);
         Ok(store)
     }
 
     /// Take the wasm store out of this core (for another thread), detaching views first: they
     /// must not outlive this thread's hold on the memory, which may change or move.
-    fn take_store(&self, busy: &str) -> Res<Box<Store<Host>>> {
+    fn take_store(&self, busy: &str, for_queued_call: bool) -> Res<Box<Store<Host>>> {
         self.check()?;
-        if self.is_busy() {
+        if if for_queued_call { self.running() } else { self.is_busy() } {
             return Err(Fail::store_state("ERR_STORE_BUSY", busy));
         }
         self.detach_views();
@@ -310,12 +332,12 @@ impl StoreCore {
     /// maps wasmtime errors with `wasm_error`, so a host function's exception comes out as the
     /// very JS object it threw.
     pub fn enter<R>(&self, fns: raw::Value, f: impl FnOnce(StoreContextMut<'_, Host>) -> Res<R>) -> Res<R> {
-        if self.async_active.get() {
+        if self.async_active.get() || self.reserved.get() > 0 {
             // Its wasm frames live on another thread's stack: calling in here would break
-            // wasmtime's stack-limit and activation bookkeeping.
+            // wasmtime's stack-limit and activation bookkeeping. A queued callAsync goes first.
             return Err(Fail::store_state(
                 "ERR_STORE_BUSY",
-                "this store's callAsync is running: wasm cannot be called until it finishes (memory, globals and tables are usable from its host functions)",
+                "this store has a callAsync queued or running: wasm cannot be called until it finishes (memory, globals and tables are usable from its host functions)",
             ));
         }
         let mut cx = self.cx()?;
@@ -488,7 +510,10 @@ impl StoreCore {
     /// `store.transfer()`: hand the wasm store over (this core then says `StoreMoved`). Views are
     /// detached first: they must not outlive this thread's ownership of the memory.
     pub fn take_for_transfer(&self) -> Res<Box<Store<Host>>> {
-        let store = self.take_store("cannot transfer a store while it is running wasm (a call, a host function or a callAsync)")?;
+        let store = self.take_store(
+            "cannot transfer a store while it is running wasm (a call, a host function or a callAsync, also one queued)",
+            false,
+        )?;
         self.state.set(State::Moved);
         interrupt::unregister(self.thread, self.id);
         self.account();
@@ -501,7 +526,7 @@ impl StoreCore {
             return Ok(());
         }
         if self.is_busy() {
-            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot dispose a store while it is running wasm"));
+            return Err(Fail::store_state("ERR_STORE_BUSY", "cannot dispose a store while it is running wasm or has a callAsync queued"));
         }
         self.detach_views();
         self.state.set(State::Closed);

@@ -14,13 +14,18 @@ use crate::store::core::Host;
 pub struct InterruptTarget {
     flag: Arc<AtomicBool>,
     engine: Engine,
+    /// Set while the store's guest waits for the JS thread (an async call's host function):
+    /// wakes it, since a waiting guest reaches no epoch check.
+    waiter: Mutex<Option<Box<dyn Fn() + Send>>>,
 }
 
 impl InterruptTarget {
     /// The shareable interrupt target of the store behind `host`, made on first request.
     pub fn of(host: &mut Host, engine: &Engine) -> Arc<Shareable<InterruptTarget>> {
         let flag = host.interrupt.clone();
-        host.interrupt_target.get_or_insert_with(|| Shareable::new(InterruptTarget { flag, engine: engine.clone() })).clone()
+        host.interrupt_target
+            .get_or_insert_with(|| Shareable::new(InterruptTarget { flag, engine: engine.clone(), waiter: Mutex::new(None) }))
+            .clone()
     }
 
     /// Stop the store's running wasm: raise the flag and advance the epoch so that running code
@@ -28,6 +33,18 @@ impl InterruptTarget {
     pub fn interrupt(&self) {
         self.flag.store(true, Ordering::SeqCst);
         self.engine.increment_epoch();
+        if let Some(wake) = self.waiter().as_ref() {
+            wake();
+        }
+    }
+
+    /// `wake` is how to reach the guest while it waits (`None`: it no longer waits).
+    pub fn set_waiter(&self, wake: Option<Box<dyn Fn() + Send>>) {
+        *self.waiter() = wake;
+    }
+
+    fn waiter(&self) -> std::sync::MutexGuard<'_, Option<Box<dyn Fn() + Send>>> {
+        self.waiter.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
