@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { native, type Native } from './native'
 import { isToken, token, wrapAs, type Shared } from './wrap'
 import { rangeError, typeError } from './errors'
-import { deepFreeze } from './types'
+import { checkKeys, deepFreeze } from './types'
 
 export interface PoolingOptions { totalCoreInstances?: number; totalMemories?: number; totalTables?: number; maxMemorySize?: number }
 
@@ -45,11 +45,16 @@ export interface EngineOptions {
 
 // Names (strategy, optLevel, features) are checked natively (base/engine.rs), types here.
 const STRINGS = ['strategy', 'optLevel']
+const ENGINE_KEYS = [
+  'strategy', 'optLevel', 'consumeFuel', 'epochInterruption', 'maxWasmStack', 'features', 'allocator', 'cache',
+  'parallelCompilation', 'debugInfo', 'memoryReservation', 'memoryGuardSize',
+]
 const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo']
 const NUMBERS = ['maxWasmStack', 'memoryReservation', 'memoryGuardSize']
 
 function toNativeOptions(o: EngineOptions): Native.EngineOptions {
   if (!o || typeof o !== 'object') throw typeError('engine options must be an object')
+  checkKeys(o, ENGINE_KEYS, 'engine')
   const out: Native.EngineOptions = {}
   for (const k of STRINGS) {
     const v = (o as Record<string, unknown>)[k]
@@ -69,7 +74,9 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     if (!o.allocator || typeof o.allocator !== 'object' || !o.allocator.pooling || typeof o.allocator.pooling !== 'object') {
       throw typeError("allocator must be 'on-demand' or { pooling: {...} }", 'ERR_INVALID_ARG_VALUE')
     }
+    checkKeys(o.allocator, ['pooling'], 'allocator')
     const p = o.allocator.pooling as Record<string, unknown>
+    checkKeys(p, ['totalCoreInstances', 'totalMemories', 'totalTables', 'maxMemorySize'], 'allocator.pooling')
     for (const k of ['totalCoreInstances', 'totalMemories', 'totalTables']) checkCount(p, k, U32_MAX, 'allocator.pooling.')
     checkCount(p, 'maxMemorySize', Number.MAX_SAFE_INTEGER, 'allocator.pooling.')
     out.pooling = { ...o.allocator.pooling }
@@ -179,6 +186,7 @@ function cacheDirectory(c: unknown): string | undefined {
     const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
     return join(base, 'wasmtime-node')
   }
+  if (c && typeof c === 'object') checkKeys(c, ['directory'], 'cache')
   if (c && typeof c === 'object' && typeof (c as { directory?: unknown }).directory === 'string' && (c as { directory: string }).directory !== '') {
     return resolve((c as { directory: string }).directory)
   }

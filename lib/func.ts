@@ -3,7 +3,7 @@ import { AFFINE, wrapAs } from './wrap'
 import { native } from './native'
 import { typeError } from './errors'
 import { Store, checkStore, type CallOptions, type HostFunction } from './store'
-import { checkFuncType, frozenJson, type FuncType, type ValType } from './types'
+import { checkFuncType, checkKeys, frozenJson, type FuncType, type ValType } from './types'
 
 /** A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -163,10 +163,16 @@ function callableOf(store: Store, type: FuncType, inv: Invoker, funcOf: () => Fu
 
 const noop = () => {}
 
+/**
+ * Whether the argument after the declared ones is `callAsync`'s options: a plain object (its
+ * keys are then checked, so that `{ timeoutMS: 5 }` is an error, not a call without a timeout).
+ */
 function isCallOptions(v: unknown): v is CallOptions {
-  if (!v || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false
-  const keys = Object.keys(v)
-  return keys.length > 0 && keys.every((k) => k === 'signal' || k === 'timeoutMs' || k === 'fuel')
+  if (!v || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  if (proto !== Object.prototype && proto !== null) return false
+  checkKeys(v, ['signal', 'timeoutMs', 'fuel'], 'callAsync')
+  return true
 }
 
 /**
@@ -177,7 +183,12 @@ function isCallOptions(v: unknown): v is CallOptions {
 function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[]) | null, outConv: Conv | null): Promise<unknown> {
   const type = f.type
   const np = type.params.length
-  const opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
+  let opts: CallOptions | undefined
+  try {
+    opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
+  } catch (e) {
+    return Promise.reject(e)
+  }
   if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return Promise.reject(typeError('signal must be an AbortSignal'))
   if (args.length !== np) return Promise.reject(arityError(type, args.length))
   const store = f._store

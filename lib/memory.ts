@@ -2,7 +2,7 @@ import { native, type Native } from './native'
 import { AFFINE, wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
-import { checkObject, frozenJson, type MemoryType } from './types'
+import { checkKeys, checkObject, frozenJson, type MemoryType } from './types'
 
 /** A wasm linear memory. */
 export class Memory {
@@ -16,7 +16,11 @@ export class Memory {
   constructor(store: Store, type: { minimum: number; maximum?: number }) {
     checkStore(store)
     const t = checkObject(type, 'memory type')
-    const { minimum, maximum } = t // read once: a getter could answer differently the second time
+    const { minimum, maximum, shared, memory64 } = t // read once: a getter could answer differently the second time
+    checkKeys(t, ['minimum', 'maximum', 'shared', 'memory64'], 'memory type')
+    // Not silently a plain memory: shared and 64-bit memories cannot be made from JS (yet).
+    if (shared !== undefined && shared !== false) throw typeError('shared memories cannot be created from JS yet: a module can define one', 'ERR_INVALID_ARG_VALUE')
+    if (memory64 !== undefined && memory64 !== false) throw typeError('64-bit memories cannot be created from JS yet: a module can define one', 'ERR_INVALID_ARG_VALUE')
     if (typeof minimum !== 'number') throw typeError('memory type minimum must be a number')
     if (maximum !== undefined && typeof maximum !== 'number') throw typeError('memory type maximum must be a number')
     this._native = new native.NativeMemory(store._native, minimum, maximum as number | undefined)

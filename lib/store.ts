@@ -2,7 +2,7 @@ import { native, type Native } from './native'
 import { Engine, checkEngine } from './engine'
 import { LinkError, typeError } from './errors'
 import { InterruptHandle } from './interrupt'
-import { frozenJson, type ImportType, type FuncType } from './types'
+import { checkKeys, frozenJson, type ImportType, type FuncType } from './types'
 import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
 // Used only inside functions, so these import cycles are harmless in CommonJS.
 import { Func, funcOf, hostEntry } from './func'
@@ -90,6 +90,7 @@ export class Store<T = unknown> {
   constructor(engine?: Engine | Shared<'Engine'>, options: StoreOptions<T> = {}) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
     if (!options || typeof options !== 'object') throw typeError('store options must be an object')
+    checkKeys(options, ['data', 'fuel', 'limits', 'timeoutMs', 'wasi'], 'store')
     this._native = new native.NativeStore(this.engine._native)
     this.data = options.data as T
     if (options.fuel !== undefined) this.setFuel(options.fuel)
@@ -141,6 +142,7 @@ export class Store<T = unknown> {
   /** Replace the store's limits. */
   setLimits(limits: StoreLimits): void {
     if (!limits || typeof limits !== 'object') throw typeError('limits must be an object')
+    checkKeys(limits, LIMIT_KEYS, 'limits')
     // Each known field read once, into a plain object (a getter or Proxy is asked once).
     const plain: Record<string, number> = {}
     for (const k of LIMIT_KEYS) {

@@ -56,3 +56,37 @@ export function checkObject(v: unknown, what: string): Record<string, unknown> {
   if (!v || typeof v !== 'object') throw typeError(`${what} must be an object`)
   return v as Record<string, unknown>
 }
+
+/**
+ * Refuse option keys that are not in `known` (an untrusted guest must not run without its
+ * timeout because of a typo such as `timeoutMS`): a TypeError `ERR_INVALID_ARG_VALUE` that names
+ * the key and the closest known one.
+ */
+export function checkKeys(o: object, known: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue
+    const near = closest(k, known)
+    throw typeError(`unknown ${what} option '${k}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${known.join(', ')}`, 'ERR_INVALID_ARG_VALUE')
+  }
+}
+
+/** The known name nearest to `k` (case-insensitive edit distance), if any is near enough. */
+function closest(k: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestD = Math.max(2, Math.floor(k.length / 3)) + 1
+  for (const c of known) {
+    const d = editDistance(k.toLowerCase(), c.toLowerCase())
+    if (d < bestD) [best, bestD] = [c, d]
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = cur
+  }
+  return prev[b.length]!
+}

@@ -1,6 +1,7 @@
 // WASI preview 1: options, the store's WASI set-up, and the one-call helpers.
 import { Engine } from './engine'
 import { native } from './native'
+import { checkKeys } from './types'
 import { WasiExit, typeError } from './errors'
 import { Linker } from './linker'
 import { Module, type BufferSource } from './module'
@@ -53,9 +54,12 @@ export interface RunWasiOptions extends WasiOptions {
 }
 
 
+const WASI_KEYS = ['args', 'env', 'stdin', 'stdout', 'stderr', 'preopens'] as const
+
 /** @internal Validate `opts` and give `store` its WASI context. */
 export function configureWasi(store: Store, opts: unknown): void {
   if (!opts || typeof opts !== 'object') throw typeError('wasi options must be an object')
+  checkKeys(opts, WASI_KEYS, 'wasi')
   const o = opts as WasiOptions
   const args = o.args ?? []
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw typeError('wasi.args must be an array of strings')
@@ -114,6 +118,7 @@ function preopensOf(v: unknown): { guest: string; host: string; readonly: boolea
     if (!spec || typeof spec !== 'object' || typeof (spec as { path?: unknown }).path !== 'string') {
       throw typeError(`wasi.preopens[${JSON.stringify(guest)}] must be a directory path or { path, readonly }`)
     }
+    checkKeys(spec, ['path', 'readonly'], `wasi.preopens[${JSON.stringify(guest)}]`)
     if (guest.includes('\0') || (spec as { path: string }).path.includes('\0')) throw typeError('wasi.preopens paths must not contain NUL characters', 'ERR_INVALID_ARG_VALUE')
     const ro = (spec as { readonly?: unknown }).readonly ?? false
     if (typeof ro !== 'boolean') throw typeError(`wasi.preopens[${JSON.stringify(guest)}].readonly must be a boolean`)
@@ -140,8 +145,9 @@ function moduleOf(m: unknown, fuel: boolean): Module {
   return new Module(engine, m as BufferSource | string)
 }
 
-function checkRunOptions(opts: unknown): RunWasiOptions {
+function checkRunOptions(opts: unknown, async = false): RunWasiOptions {
   if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
+  checkKeys(opts, async ? [...WASI_KEYS, 'fuel', 'timeoutMs', 'signal'] : [...WASI_KEYS, 'fuel', 'timeoutMs'], async ? 'runWasiAsync' : 'runWasi')
   return opts as RunWasiOptions
 }
 
@@ -155,8 +161,9 @@ interface Run {
 /** Instantiate a WASI command or reactor in a fresh store. */
 function prepare(module: unknown, opts: RunWasiOptions): Run {
   const m = moduleOf(module, opts.fuel !== undefined)
-  const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...opts }
-  const store = new Store(m.engine, { wasi, fuel: opts.fuel, timeoutMs: opts.timeoutMs })
+  const { fuel, timeoutMs, signal: _signal, ...wasiOptions } = opts as RunWasiOptions & { signal?: unknown }
+  const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...wasiOptions }
+  const store = new Store(m.engine, { wasi, fuel, timeoutMs })
   try {
     const instance = wasiLinker(m.engine).instantiate(store, m)
     const ex = instance.exports as Record<string, unknown>
@@ -203,7 +210,7 @@ export function runWasi(module: Module | BufferSource | string, options: RunWasi
 
 /** `runWasi` off the event loop (`callAsync`): output callbacks receive chunks as written. */
 export async function runWasiAsync(module: Module | BufferSource | string, options: RunWasiOptions & { signal?: AbortSignal } = {}): Promise<WasiResult> {
-  const opts = checkRunOptions(options) as RunWasiOptions & { signal?: AbortSignal }
+  const opts = checkRunOptions(options, true) as RunWasiOptions & { signal?: AbortSignal }
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw typeError('signal must be an AbortSignal')
   const run = prepare(module, opts)
   try {
