@@ -177,12 +177,13 @@ pub unsafe fn bytes_of<'a>(env: Env, v: Value) -> Result<Option<&'a [u8]>, Fail>
     let mut is = false;
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
     let mut len = 0usize;
+    // The ArrayBuffer behind `v` (`v` itself for an ArrayBuffer).
+    let mut ab = v;
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     unsafe { sys::napi_is_typedarray(env, v, &mut is) };
     if is {
         let mut ty = 0;
         let mut elems = 0usize;
-        let mut ab = ptr::null_mut();
         let mut off = 0usize;
         // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
         ok(unsafe { sys::napi_get_typedarray_info(env, v, &mut ty, &mut elems, &mut data, &mut ab, &mut off) }, "typedarray_info")?;
@@ -191,7 +192,6 @@ pub unsafe fn bytes_of<'a>(env: Env, v: Value) -> Result<Option<&'a [u8]>, Fail>
         // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
         unsafe { sys::napi_is_dataview(env, v, &mut is) };
         if is {
-            let mut ab = ptr::null_mut();
             let mut off = 0usize;
             // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
             ok(unsafe { sys::napi_get_dataview_info(env, v, &mut len, &mut data, &mut ab, &mut off) }, "dataview_info")?;
@@ -206,6 +206,13 @@ pub unsafe fn bytes_of<'a>(env: Env, v: Value) -> Result<Option<&'a [u8]>, Fail>
         }
     }
     if len == 0 || data.is_null() {
+        // Only an empty buffer can be a detached one: checked here, off the hot path.
+        let mut detached = false;
+        // SAFETY: `ab` is the live ArrayBuffer handle behind `v`.
+        unsafe { sys::napi_is_detached_arraybuffer(env, ab, &mut detached) };
+        if detached {
+            return Err(Fail::invalid_value("the ArrayBuffer is detached (transferred or closed): its bytes are gone"));
+        }
         return Ok(Some(&[]));
     }
     // SAFETY: N-API reported `len` readable bytes at `data`, alive while `v` is (this callback).

@@ -85,8 +85,8 @@ unsafe fn i64_of(env: js::Env, v: js::Value) -> Res<i64> {
 
 unsafe fn v128_of(env: js::Env, v: js::Value) -> Res<u128> {
     // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
-    match unsafe { js::bytes_of(env, v)? } {
-        Some(b) if b.len() == 16 => {
+    match unsafe { js::bytes_of(env, v) } {
+        Ok(Some(b)) if b.len() == 16 => {
             let mut a = [0u8; 16];
             a.copy_from_slice(b);
             Ok(u128::from_le_bytes(a))
