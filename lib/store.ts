@@ -198,7 +198,7 @@ export class Store<T = unknown> {
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
     const wanted = frozenJson<ImportType[]>(native.NativeStore.transferHostFunctions(t.id))
     const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
-    const [nstore, ...nobjs] = native.NativeStore.receive(t.id) as [Native.NativeStore, ...unknown[]]
+    const [nstore, ...nobjs] = native.NativeStore.receive(t.id, t.names.length) as [Native.NativeStore, ...unknown[]]
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],

@@ -205,11 +205,12 @@ impl NativeStore {
         transfer::host_functions_json(&id).or_throw(&env)
     }
 
-    /// Adopt a parked store in this thread: `[NativeStore, ...wrappers of the objects sent]`.
+    /// Adopt a parked store in this thread: `[NativeStore, ...wrappers of the objects sent]`;
+    /// `objects` is how many objects the token names.
     #[napi(catch_unwind)]
-    pub fn receive(env: &Env, id: String) -> napi::Result<Array<'_>> {
+    pub fn receive(env: &Env, id: String, objects: u32) -> napi::Result<Array<'_>> {
         throwing(env, || {
-            let parked = transfer::unpark(&id)?;
+            let parked = transfer::unpark(&id, objects as usize)?;
             let core = StoreCore::adopt(env.raw(), parked.engine, parked.store);
             let pending = |_| Fail::Pending;
             let mut out = env.create_array(parked.objects.len() as u32 + 1).map_err(pending)?;

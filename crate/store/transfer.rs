@@ -75,9 +75,18 @@ pub fn host_functions_json(id: &str) -> Res<String> {
     Ok(out)
 }
 
-/// Take a parked store out (once).
-pub fn unpark(id: &str) -> Res<Parked> {
+/// Take a parked store out (once), if it was sent with `objects` objects — the count the token
+/// names. A token that does not match (altered) is refused and stays receivable.
+pub fn unpark(id: &str, objects: usize) -> Res<Parked> {
     let mut q = parked();
     let at = q.iter().position(|(k, _)| k == id).ok_or_else(bad_token)?;
+    let sent = q[at].1.objects.len();
+    if sent != objects {
+        return Err(Fail::with(
+            "StoreStateError",
+            "ERR_TRANSFER_TOKEN",
+            format!("this transfer token names {objects} object(s) but {sent} were sent with the store: was it altered?"),
+        ));
+    }
     q.remove(at).map(|(_, p)| p).ok_or_else(bad_token)
 }
