@@ -78,10 +78,14 @@ ptest('output callbacks receive the same bytes as capture, in order', (t) => {
   t.true(Buffer.concat(chunks).equals(input))
 })
 
-ptest('a throwing output callback makes the run throw that very exception', (t) => {
+ptest('a throwing output callback makes the run throw that very exception', async (t) => {
   const boom = new Error('callback failed')
   const e = t.throws(() => runWasi(mod('sandbox'), { args: ['sandbox', 'big', '10'], stdout: () => { throw boom } }))
   t.is(e, boom)
+  // Also when the guest then ends with proc_exit (its normal end does not swallow the exception).
+  const exiting = ['sandbox', 'big', '5', 'exit', '3']
+  t.is(t.throws(() => runWasi(mod('sandbox'), { args: exiting, stdout: () => { throw boom } })), boom, 'runWasi, then proc_exit')
+  t.is(await t.throwsAsync(runWasiAsync(mod('sandbox'), { args: exiting, stdout: () => { throw boom } })), boom, 'runWasiAsync, then proc_exit')
 })
 
 ptest('runWasiAsync streams output while the guest still runs, and a timeout stops a spinning program', async (t) => {

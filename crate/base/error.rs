@@ -96,6 +96,11 @@ impl Fail {
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
     }
 
+    /// The guest called `proc_exit` (a `WasiExit`, not a failure of the program).
+    pub fn is_wasi_exit(&self) -> bool {
+        matches!(self, Fail::New(e) if e.kind == "WasiExit")
+    }
+
     /// An error of a runtime operation outside a call (a grow, a GC, a table or global write):
     /// a trap keeps its class and code, anything else is a `WasmtimeError`.
     pub fn from_runtime(err: wasmtime::Error) -> Fail {

@@ -373,6 +373,8 @@ impl StoreCore {
     fn settle_output<R>(&self, delivered: Res<()>, result: Res<R>) -> Res<R> {
         match (delivered, result) {
             (Err(f), Ok(_)) => Err(f),
+            // `proc_exit` is the program's normal end: the callback's exception still counts.
+            (Err(f), Err(e)) if e.is_wasi_exit() => Err(f),
             (Err(f), Err(e)) => {
                 // SAFETY: on the JS thread; clears the callback's exception in favour of `e`.
                 unsafe { error::exception_value(self.env, f) };
