@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import { Engine, Linker, Module, Store, Trap, WasiExit, runWasi, runWasiAsync } from '../dist/index.js'
+import { Engine, Linker, Module, Store, Trap, WasiExit, WasmtimeError, runWasi, runWasiAsync } from '../dist/index.js'
 import { ROOT, program, programTest, runNative, seededBytes, tempDir } from './helpers/programs'
 import { fn } from './helpers/util'
 
@@ -76,6 +76,15 @@ ptest('output callbacks receive the same bytes as capture, in order', (t) => {
   t.true(chunks.length > 1, 'the guest flushes every 4 KiB: several chunks')
   t.true(chunks.every((c) => c instanceof Uint8Array))
   t.true(Buffer.concat(chunks).equals(input))
+})
+
+test('proc_exit with a status outside 0–125 is a clear WasmtimeError ERR_WASI_EXIT_STATUS', (t) => {
+  const exit = (n: number) => `(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const ${n}))))`
+  t.is(runWasi(exit(125)).exitCode, 125)
+  const e = t.throws(() => runWasi(exit(300)), { instanceOf: WasmtimeError })
+  t.is((e as WasmtimeError).code, 'ERR_WASI_EXIT_STATUS')
+  t.regex((e as Error).message, /^the guest called proc_exit with an exit status outside the 0–125/)
 })
 
 ptest('a throwing output callback makes the run throw that very exception', async (t) => {

@@ -92,6 +92,14 @@ impl Fail {
         if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
             return Fail::with("WasiExit", "ERR_WASI_EXIT", exit.0.to_string());
         }
+        // wasmtime-wasi's own words for `proc_exit(n)` with n ≥ 126 (p1.rs): a plain message.
+        if err.chain().any(|c| c.to_string() == "exit with invalid exit status outside of [0..126)") {
+            return Fail::with(
+                "WasmtimeError",
+                "ERR_WASI_EXIT_STATUS",
+                "the guest called proc_exit with an exit status outside the 0–125 that WASI allows",
+            );
+        }
         let message = format!("{err:#}");
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
     }
