@@ -27,14 +27,17 @@ pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<
         f.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Func(f.func));
     }
+    // SAFETY: as above.
     if let Some(m) = unsafe { raw::unwrap_class::<NativeMemory>(env, v) } {
         m.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Memory(m.mem));
     }
+    // SAFETY: as above.
     if let Some(t) = unsafe { raw::unwrap_class::<NativeTable>(env, v) } {
         t.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Table(t.table));
     }
+    // SAFETY: as above.
     if let Some(g) = unsafe { raw::unwrap_class::<NativeGlobal>(env, v) } {
         g.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Global(g.global));

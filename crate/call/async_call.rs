@@ -320,7 +320,8 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
         }
         return;
     }
-    // SAFETY: on the JS thread of `env`, inside a TSFN callback.
+    // SAFETY: on the JS thread of `env`, inside a TSFN callback (for the scope and each arm:
+    // `ctx` is the live call's context, and a message is handled once).
     let _scope = unsafe { HandleScope::open(env) };
     match msg {
         Msg::Host(req) => unsafe { start_host_call(env, ctx, req) },
