@@ -93,6 +93,7 @@ fn host_call(
         Some(out) => unsafe { wasi::deliver(env, entry.fns, &out) },
         None => Ok(()),
     };
+    // SAFETY: as above: `entry.fns` is live in the entry's scope, `raw` follows the raw convention.
     let outcome = outcome.and_then(|()| unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) });
     let outcome = outcome.map_err(|fail| {
         // SAFETY: inside our handle scope on the JS thread.
