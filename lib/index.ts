@@ -23,6 +23,7 @@ export type { Shared } from './wrap'
 export { runWasi, runWasiAsync, type WasiOptions, type WasiOutput, type WasiResult, type RunWasiOptions } from './wasi'
 export type { ReceiveWasi } from './store'
 export { liveObjects, type LiveObjects } from './diagnostics'
+export { setAsyncThreads, asyncThreads } from './executor'
 
 // A worker's stores are interrupted when it is terminated (see interrupt.ts).
 import { interruptOnTerminate } from './interrupt'

@@ -34,6 +34,16 @@ export interface StoreOptions<T> {
   timeoutMs?: number
   /** WASI preview 1 for this store (link it with `linker.defineWasi()`). */
   wasi?: import('./wasi').WasiOptions
+  /**
+   * Run this store's `callAsync`s as fibers on the process-wide thread pool (see
+   * `setAsyncThreads`): a host function's pending Promise suspends the guest without holding a
+   * thread, and busy guests take turns (every epoch tick, and every `fuelYieldInterval` units
+   * of fuel). Synchronous calls still work; a host function may return a Promise only under
+   * `callAsync`, and wasm cannot be called from this store's own host functions.
+   */
+  async?: boolean
+  /** With `async: true` and an engine with `consumeFuel`: yield to other guests every this many units of fuel. */
+  fuelYieldInterval?: number | bigint
 }
 
 /** Options of one call (`callAsync(...args, options)`). */
@@ -90,13 +100,24 @@ export class Store<T = unknown> {
   constructor(engine?: Engine | Shared<'Engine'>, options: StoreOptions<T> = {}) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
     if (!options || typeof options !== 'object') throw typeError('store options must be an object')
-    checkKeys(options, ['data', 'fuel', 'limits', 'timeoutMs', 'wasi'], 'store')
-    this._native = new native.NativeStore(this.engine._native)
+    checkKeys(options, ['data', 'fuel', 'limits', 'timeoutMs', 'wasi', 'async', 'fuelYieldInterval'], 'store')
+    if (options.async !== undefined && typeof options.async !== 'boolean') throw typeError('async must be a boolean')
+    this._native = new native.NativeStore(this.engine._native, options.async === true)
     this.data = options.data as T
     if (options.fuel !== undefined) this.setFuel(options.fuel)
     if (options.limits !== undefined) this.setLimits(options.limits)
     if (options.timeoutMs !== undefined) this.setTimeout(options.timeoutMs)
     if (options.wasi !== undefined) configureWasi(this, options.wasi)
+    if (options.fuelYieldInterval !== undefined) {
+      const n = options.fuelYieldInterval
+      if (typeof n !== 'number' && typeof n !== 'bigint') throw typeError('fuelYieldInterval must be a number or a BigInt')
+      this._native.setFuelYieldInterval(n)
+    }
+  }
+
+  /** Whether this store was created with `async: true` (its `callAsync`s run as fibers on the pool). */
+  get async(): boolean {
+    return this._native.isAsync
   }
 
   /**

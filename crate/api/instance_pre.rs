@@ -9,17 +9,20 @@ use crate::api::instance::NativeInstance;
 use crate::api::store::NativeStore;
 use crate::base::error::{Fail, throwing};
 use crate::base::live::{Kind, Live};
+use crate::call::executor;
 use crate::store::core::Host;
 
 #[napi]
 pub struct NativeInstancePre {
     pre: InstancePre<Host>,
+    /// The same for stores created with `async: true` (see `NativeLinker::async_linker`).
+    async_pre: InstancePre<Host>,
     _live: Live,
 }
 
 impl NativeInstancePre {
-    pub fn new(pre: InstancePre<Host>) -> Self {
-        NativeInstancePre { pre, _live: Live::new(Kind::InstancePre) }
+    pub fn new(pre: InstancePre<Host>, async_pre: InstancePre<Host>) -> Self {
+        NativeInstancePre { pre, async_pre, _live: Live::new(Kind::InstancePre) }
     }
 }
 
@@ -34,7 +37,14 @@ impl NativeInstancePre {
             if !wasmtime::Engine::same(self.pre.module().engine(), core.engine()) {
                 return Err(Fail::link("the module was compiled by another engine than the store's"));
             }
-            let instance = core.enter(fns.raw(), |mut cx| self.pre.instantiate(&mut cx).map_err(|e| core.wasm_error(e, true)))?;
+            let instance = core.enter(fns.raw(), |mut cx| {
+                let made = if cx.data().is_async {
+                    executor::block_here(self.async_pre.instantiate_async(&mut cx))?
+                } else {
+                    self.pre.instantiate(&mut cx)
+                };
+                made.map_err(|e| core.wasm_error(e, true))
+            })?;
             Ok(NativeInstance::new(core.clone(), instance))
         })
     }

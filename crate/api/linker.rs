@@ -16,7 +16,8 @@ use crate::api::store::NativeStore;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::base::types;
-use crate::call::func::{HostKey, host_closure};
+use crate::call::executor;
+use crate::call::func::{HostKey, async_host_closure, host_closure};
 use crate::store::core::Host;
 use crate::store::wasi;
 
@@ -26,6 +27,9 @@ static NEXT_LINKER_ID: AtomicU64 = AtomicU64::new(1);
 pub struct NativeLinker {
     id: u64,
     linker: Linker<Host>,
+    /// The same definitions for stores created with `async: true`: their host functions (JS and
+    /// WASI) are wasmtime async functions.
+    async_linker: Linker<Host>,
     engine: wasmtime::Engine,
     /// (module, name, type) of each host function, by index.
     funcs: Vec<(String, String, wasmtime::FuncType)>,
@@ -43,6 +47,7 @@ impl NativeLinker {
         NativeLinker {
             id: NEXT_LINKER_ID.fetch_add(1, Ordering::Relaxed),
             linker: Linker::new(engine.engine()),
+            async_linker: Linker::new(engine.engine()),
             engine: engine.engine().clone(),
             funcs: Vec::new(),
             _live: Live::new(Kind::Linker),
@@ -58,6 +63,7 @@ impl NativeLinker {
     #[napi(catch_unwind)]
     pub fn set_allow_shadowing(&mut self, allow: bool) {
         self.linker.allow_shadowing(allow);
+        self.async_linker.allow_shadowing(allow);
     }
 
     /// Define host function number `funcs.len()`; returns that index.
@@ -69,6 +75,7 @@ impl NativeLinker {
             let key = HostKey::Linker(self.id, index);
             // SAFETY: the closure converts exactly `ty`'s params and results (see `call::func::host_call`).
             unsafe { self.linker.func_new_unchecked(&module, &name, ty.clone(), host_closure(key, &ty)) }.map_err(link_err)?;
+            self.async_linker.func_new_async(&module, &name, ty.clone(), async_host_closure(key, &ty)).map_err(link_err)?;
             self.funcs.push((module, name, ty));
             Ok(index)
         })
@@ -77,7 +84,10 @@ impl NativeLinker {
     /// Define WASI preview 1 (`wasi_snapshot_preview1`), backed by each store's WASI context.
     #[napi(catch_unwind)]
     pub fn define_wasi(&mut self, env: Env) -> napi::Result<()> {
-        throwing(&env, || wasi::add_to_linker(&mut self.linker).map_err(link_err))
+        throwing(&env, || {
+            wasi::add_to_linker(&mut self.linker).map_err(link_err)?;
+            wasi::add_to_linker_async(&mut self.async_linker).map_err(link_err)
+        })
     }
 
     /// Bind host functions `from..` of this linker into `store`; returns their slots in order.
@@ -101,7 +111,8 @@ impl NativeLinker {
         throwing(&env, || {
             let cx = store.core.cx()?;
             let ext = extern_of(&env, &item, &cx)?;
-            self.linker.define(&cx, &module, &name, ext).map_err(link_err)?;
+            self.linker.define(&cx, &module, &name, ext.clone()).map_err(link_err)?;
+            self.async_linker.define(&cx, &module, &name, ext).map_err(link_err)?;
             Ok(())
         })
     }
@@ -112,6 +123,7 @@ impl NativeLinker {
             let mut cx = store.core.cx()?;
             instance.core().belongs_to(&cx, "the instance belongs to another store")?;
             self.linker.instance(&mut cx, &name, instance.instance).map_err(link_err)?;
+            self.async_linker.instance(&mut cx, &name, instance.instance).map_err(link_err)?;
             Ok(())
         })
     }
@@ -121,8 +133,14 @@ impl NativeLinker {
         throwing(&env, || {
             let core = &store.core;
             module.check_engine(core.engine(), "the store's")?;
-            let instance =
-                core.enter(fns.raw(), |mut cx| self.linker.instantiate(&mut cx, &module.module).map_err(|e| core.wasm_error(e, true)))?;
+            let instance = core.enter(fns.raw(), |mut cx| {
+                let made = if cx.data().is_async {
+                    executor::block_here(self.async_linker.instantiate_async(&mut cx, &module.module))?
+                } else {
+                    self.linker.instantiate(&mut cx, &module.module)
+                };
+                made.map_err(|e| core.wasm_error(e, true))
+            })?;
             Ok(NativeInstance::new(core.clone(), instance))
         })
     }
@@ -131,7 +149,9 @@ impl NativeLinker {
     pub fn instantiate_pre(&self, env: Env, module: &NativeModule) -> napi::Result<NativeInstancePre> {
         throwing(&env, || -> Res<NativeInstancePre> {
             module.check_engine(&self.engine, "the linker's")?;
-            Ok(NativeInstancePre::new(self.linker.instantiate_pre(&module.module).map_err(link_err)?))
+            let pre = self.linker.instantiate_pre(&module.module).map_err(link_err)?;
+            let async_pre = self.async_linker.instantiate_pre(&module.module).map_err(link_err)?;
+            Ok(NativeInstancePre::new(pre, async_pre))
         })
     }
 }

@@ -7,6 +7,7 @@ use napi_derive::napi;
 use crate::base::error::throwing;
 use crate::base::live::{self, LiveObjects};
 use crate::base::{args, cache, raw, share};
+use crate::call::executor;
 use crate::store::interrupt;
 
 /// Called once per thread by `lib/` before anything else: registers the error factory that
@@ -65,6 +66,18 @@ pub fn compile_cache_stats() -> Vec<f64> {
 #[napi(catch_unwind)]
 pub fn shared_registry_size() -> u32 {
     share::registry_len() as u32
+}
+
+/// `setAsyncThreads(n)`: the size of the process-wide `callAsync` pool, before its first use.
+#[napi(catch_unwind)]
+pub fn set_async_threads(env: Env, n: f64) -> napi::Result<()> {
+    throwing(&env, || executor::set_threads(args::index_arg(n, "threads")? as usize))
+}
+
+/// The size of the `callAsync` pool (running, or as it will start).
+#[napi(catch_unwind)]
+pub fn async_threads(env: Env) -> napi::Result<u32> {
+    throwing(&env, || Ok(executor::threads()? as u32))
 }
 
 /// An empty native call: the benchmark baseline for N-API overhead.

@@ -15,6 +15,7 @@ use crate::api::module::NativeModule;
 use crate::base::args::{self, u64_arg};
 use crate::base::error::{Fail, OrThrow, Res, throwing};
 use crate::base::raw;
+use crate::call::executor;
 use crate::store::control::Limits;
 use crate::store::core::StoreCore;
 use crate::store::interrupt::InterruptTarget;
@@ -52,9 +53,16 @@ impl StoreLimits {
 
 #[napi]
 impl NativeStore {
+    /// `is_async`: store option `async` (see `Host::is_async`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, engine: &NativeEngine) -> Self {
-        NativeStore { core: StoreCore::new(env.raw(), engine.info.clone()) }
+    pub fn new(env: Env, engine: &NativeEngine, is_async: Option<bool>) -> Self {
+        NativeStore { core: StoreCore::new(env.raw(), engine.info.clone(), is_async == Some(true)) }
+    }
+
+    /// Whether this store was created with `async: true`.
+    #[napi(getter, catch_unwind)]
+    pub fn is_async(&self, env: Env) -> napi::Result<bool> {
+        throwing(&env, || Ok(self.core.cx()?.data().is_async))
     }
 
     #[napi(catch_unwind)]
@@ -91,7 +99,12 @@ impl NativeStore {
             module.check_engine(core.engine(), "the store's")?;
             let instance = core.enter(fns.raw(), |mut cx| {
                 let ext = externs.iter().map(|e| extern_of(&env, e, &cx)).collect::<Res<Vec<_>>>()?;
-                wasmtime::Instance::new(&mut cx, &module.module, &ext).map_err(|e| core.wasm_error(e, true))
+                let made = if cx.data().is_async {
+                    executor::block_here(wasmtime::Instance::new_async(&mut cx, &module.module, &ext))?
+                } else {
+                    wasmtime::Instance::new(&mut cx, &module.module, &ext)
+                };
+                made.map_err(|e| core.wasm_error(e, true))
             })?;
             Ok(NativeInstance::new(core.clone(), instance))
         })
@@ -132,6 +145,11 @@ impl NativeStore {
     #[napi(catch_unwind)]
     pub fn set_epoch_deadline(&self, env: Env, ticks: f64) -> napi::Result<()> {
         throwing(&env, || self.core.set_epoch_deadline(args::index_arg(ticks, "ticks")?))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_fuel_yield_interval(&self, env: Env, n: Either<f64, BigInt>) -> napi::Result<()> {
+        throwing(&env, || self.core.set_fuel_yield_interval(u64_arg(n, "fuelYieldInterval")?))
     }
 
     #[napi(catch_unwind)]

@@ -20,6 +20,18 @@ impl std::fmt::Display for HostException {
 }
 impl std::error::Error for HostException {}
 
+/// A resource of the process ran out (fiber stacks, threads): `WasmtimeError`
+/// `ERR_RESOURCE_EXHAUSTED`, with what ran out and what to do.
+#[derive(Debug)]
+pub struct Exhausted(pub String);
+
+impl std::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Exhausted {}
+
 pub struct Frame {
     pub module: Option<String>,
     pub func: Option<String>,
@@ -88,6 +100,9 @@ impl Fail {
                 message: trap.to_string(),
                 trap: Some((trap_code(*trap).to_string(), frames)),
             }));
+        }
+        if let Some(e) = err.downcast_ref::<Exhausted>() {
+            return Fail::with("WasmtimeError", "ERR_RESOURCE_EXHAUSTED", e.0.clone());
         }
         if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
             return Fail::with("WasiExit", "ERR_WASI_EXIT", exit.0.to_string());

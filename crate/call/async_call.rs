@@ -1,25 +1,30 @@
-//! `callAsync`: the wasm runs on a thread of its own while the JS thread stays free. Host
-//! functions still run on the JS thread: the wasm thread sends each host call through a
-//! thread-safe function and blocks until the JS side answers — at once for a plain function,
-//! or when the Promise it returned settles. While the host call is pending, its `Caller` is on
+//! `callAsync`: the wasm runs on the executor's pool (call/executor.rs) while the JS thread stays
+//! free — as a fiber for stores created with `async: true`, else on a blocking thread. Host
+//! functions still run on the JS thread: the guest sends each host call through a thread-safe
+//! function and waits until the JS side answers — at once for a plain function, or when the
+//! Promise it returned settles. A waiting fiber is suspended (its pool thread runs other
+//! guests); a blocking thread blocks. While the host call is pending, its `Caller` is on
 //! the store's caller stack, so JS can use the store's memory, globals and tables (the guest is
 //! paused). No JS ever runs off the JS thread, and the JS thread never blocks.
 
 use std::collections::HashSet;
 use std::mem::MaybeUninit;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak, mpsc};
+use std::time::Instant;
 
 use napi::bindgen_prelude::Env;
 use napi::sys;
 use wasmtime::{AsContextMut, Caller, Func, Store, Val, ValRaw, ValType};
 
-use crate::base::engine::TickerUse;
+use crate::base::engine::{TickerUse, use_ticker};
 use crate::base::error::{Fail, HostException, Res, exception_value};
 use crate::base::live::{Kind, Live};
 use crate::base::raw::{self as js, HandleScope};
+use crate::call::executor;
 use crate::call::func::{results_raw, vals_value};
 use crate::call::values;
 use crate::store::control;
@@ -61,6 +66,24 @@ enum Msg {
     Abandon,
     /// The guest wrote to a WASI stream with a JS callback: deliver the queued chunks.
     Output(Arc<Output>),
+    /// The guest's job panicked (a bug): its store is lost; reject the call.
+    Lost,
+}
+
+/// Where the JS thread's answer to a host call goes: a blocked thread or a suspended fiber.
+enum Reply {
+    Thread(mpsc::SyncSender<Answer>),
+    Fiber(tokio::sync::oneshot::Sender<Answer>),
+}
+
+impl Reply {
+    fn send(self, a: Answer) {
+        // A guest that stopped waiting (its thread or task gone) needs no answer.
+        match self {
+            Reply::Thread(s) => drop(s.send(a)),
+            Reply::Fiber(s) => drop(s.send(a)),
+        }
+    }
 }
 
 struct HostRequest {
@@ -69,7 +92,7 @@ struct HostRequest {
     param_types: Box<[ValType]>,
     result_types: Box<[ValType]>,
     caller: *mut Caller<'static, Host>,
-    reply: mpsc::SyncSender<Answer>,
+    reply: Reply,
 }
 
 // SAFETY: `caller` points into the wasm thread's stack frame, which stays blocked on `reply` until
@@ -96,22 +119,27 @@ pub fn host_call_remote(
         param_types: params.into(),
         result_types: results.into(),
         caller: (caller as *mut Caller<'_, Host>).cast(),
-        reply,
+        reply: Reply::Thread(reply),
     };
     // Set up before the JS thread may use the caller: from here on it is theirs until answered.
     let deadline = caller.data().control.deadline;
     let engine = caller.engine().clone();
     let target = InterruptTarget::of(caller.data_mut(), &engine);
     target.value.set_waiter(Some(Box::new(move || drop(wake.try_send(Err(Stop::Wake))))));
-    let answered = send(call_id, tsfn, Msg::Host(req)).and_then(|()| {
-        wait(&answer, deadline, || send(call_id, tsfn, Msg::Abandon)).map_err(|_| {
-            wasmtime::format_err!(
-                "the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting"
-            )
-        })
-    });
+    let tsfn = tsfn as usize;
+    let answered = send(call_id, tsfn, Msg::Host(req))
+        .and_then(|()| wait(&answer, deadline, || send(call_id, tsfn, Msg::Abandon)).map_err(|_| unanswered()));
     target.value.set_waiter(None);
-    match answered? {
+    take_answer(answered?, raw)
+}
+
+fn unanswered() -> wasmtime::Error {
+    wasmtime::format_err!("the host function did not answer: its Promise was garbage-collected without settling, or its thread is exiting")
+}
+
+/// Write the JS thread's answer into the guest's raw results, or make it the guest's error.
+fn take_answer(answer: Answer, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> {
+    match answer {
         Ok(vals) => {
             for (slot, v) in raw.iter_mut().zip(vals) {
                 *slot = MaybeUninit::new(v);
@@ -121,6 +149,62 @@ pub fn host_call_remote(
         Err(Stop::Threw) => Err(wasmtime::Error::new(HostException)),
         Err(Stop::Abandoned | Stop::Wake) => Err(wasmtime::Trap::Interrupt.into()),
     }
+}
+
+/// A host call made by a pooled fiber (async store): forward it to the JS thread and suspend
+/// until it answers. An interrupt or the deadline does not resume the fiber: they ask the JS
+/// thread to let go of the host call (`Msg::Abandon`), whose answer then resumes it — so the JS
+/// thread, which uses the store through `caller` meanwhile, never shares it with a running guest.
+pub async fn host_call_pooled(
+    call_id: u64,
+    tsfn: usize,
+    slot: u32,
+    params: &[ValType],
+    results: &[ValType],
+    caller: &mut Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
+    let deadline = caller.data().control.deadline;
+    let flag = caller.data().interrupt.clone();
+    let stopped = || flag.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d);
+    if stopped() {
+        return Err(wasmtime::Trap::Interrupt.into());
+    }
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let req = HostRequest {
+        slot,
+        // SAFETY: wasmtime's raw convention: the first `params.len()` slots hold the arguments.
+        params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
+        param_types: params.into(),
+        result_types: results.into(),
+        caller: (caller as *mut Caller<'_, Host>).cast(),
+        reply: Reply::Fiber(reply),
+    };
+    let engine = caller.engine().clone();
+    let target = InterruptTarget::of(caller.data_mut(), &engine);
+    target.value.set_waiter(Some(Box::new(move || drop(send(call_id, tsfn, Msg::Abandon)))));
+    let timer = deadline.map(|d| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(d.into()).await;
+            drop(send(call_id, tsfn, Msg::Abandon));
+        })
+    });
+    // From here until the answer, the JS thread owns `caller`: nothing below touches it.
+    let answered = match send(call_id, tsfn, Msg::Host(req)) {
+        Ok(()) => {
+            if stopped() {
+                // An interrupt that came before the waiter was set would be missed otherwise.
+                drop(send(call_id, tsfn, Msg::Abandon));
+            }
+            answer.await.map_err(|_| unanswered())
+        }
+        Err(e) => Err(e),
+    };
+    target.value.set_waiter(None);
+    if let Some(t) = timer {
+        t.abort();
+    }
+    take_answer(answered?, raw)
 }
 
 /// Wait for the JS thread's answer. A deadline or an interrupt (which wakes us: see
@@ -163,7 +247,9 @@ fn live() -> std::sync::MutexGuard<'static, HashSet<u64>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn send(call_id: u64, tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime::Result<()> {
+/// `tsfn` as an address, so that futures holding it stay `Send` (N-API allows any thread).
+fn send(call_id: u64, tsfn: usize, msg: Msg) -> wasmtime::Result<()> {
+    let tsfn = tsfn as sys::napi_threadsafe_function;
     let live = live();
     if !live.contains(&call_id) {
         wasmtime::bail!("the thread of this call is exiting");
@@ -180,7 +266,7 @@ fn send(call_id: u64, tsfn: sys::napi_threadsafe_function, msg: Msg) -> wasmtime
     Ok(())
 }
 
-/// Start `func(params)` on a new thread; returns the promise.
+/// Start `func(params)` on the pool; returns the promise.
 pub fn call_async(
     env: &Env,
     core: &Rc<StoreCore>,
@@ -190,10 +276,16 @@ pub fn call_async(
     fns: js::Value,
 ) -> Res<js::Value> {
     let raw_env = env.raw();
+    let pool = executor::pool()?;
     let mut store = core.begin_async()?;
     // An interrupt stops the call running when it is made; it does not carry over.
     store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
-    let ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    let mut ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    let pooled = store.data().is_async;
+    if pooled && ticker.is_none() && core.engine_info.value.epoch_interruption {
+        // Epoch ticks are what make a busy pooled guest yield to the others.
+        ticker = Some(use_ticker(&core.engine_info));
+    }
     wasi::begin_call(store.data());
     // SAFETY (block): N-API calls on the JS thread; every created handle is released on failure.
     unsafe {
@@ -236,18 +328,18 @@ pub fn call_async(
             return Err(Fail::internal("could not create a thread-safe function"));
         }
         live().insert(id);
-        let job = WasmJob { store, func, params, results, tsfn, call_id: id, ticker };
-        if std::thread::Builder::new()
-            .name("wasmtime-node-call".into())
-            .stack_size(8 << 20)
-            .spawn(move || {
+        let job = WasmJob { store, func, params, results, tsfn: tsfn as usize, call_id: id, ticker };
+        let tsfn = tsfn as usize;
+        let lost = move || job_lost(tsfn, id);
+        if pooled {
+            pool.spawn_fiber(job.run_fiber(), lost);
+        } else {
+            pool.spawn_blocking(move || {
                 let _live = Live::new(Kind::Thread);
-                job.run()
-            })
-            .is_err()
-        {
-            // The job (and the store in it) is gone with the failed spawn: nothing to give back.
-            return Err(Fail::internal("could not start a thread for callAsync"));
+                if catch_unwind(AssertUnwindSafe(|| job.run_blocking())).is_err() {
+                    lost();
+                }
+            });
         }
         Ok(promise)
     }
@@ -258,43 +350,88 @@ struct WasmJob {
     func: Func,
     params: Vec<Val>,
     results: Box<[ValType]>,
-    tsfn: sys::napi_threadsafe_function,
+    /// The call's thread-safe function (an address: N-API allows its use from any thread).
+    tsfn: usize,
     call_id: u64,
     ticker: Option<TickerUse>,
 }
 
-// SAFETY: the store and values are Send; `tsfn` may be used from any thread.
-unsafe impl Send for WasmJob {}
-
 impl WasmJob {
-    fn run(self) {
-        let WasmJob { mut store, func, params, results, tsfn, call_id, ticker } = self;
-        store.data_mut().entry = EntryCtx { tsfn, call_id, ..EntryCtx::NONE };
-        let output = store.data().wasi.as_ref().map(|w| w.out.clone());
+    /// Run on a blocking thread (a store without `async`): host calls block it.
+    fn run_blocking(mut self) {
+        let output = self.begin();
+        let mut out = self.result_slots();
+        let r = self.func.call(&mut *self.store, &self.params, &mut out).map(|()| out);
+        self.end(output, r);
+    }
+
+    /// Run as a fiber on the pool (an async store): host calls and yields suspend it. A store's
+    /// first fiber waits for a stack of the budget (see `executor::MAX_FIBERS`).
+    async fn run_fiber(mut self) {
+        let output = self.begin();
+        let r = match self.store.data().stack_permit {
+            Some(_) => Ok(()),
+            None => crate::store::stacks::stack_permit().await.map(|p| self.store.data_mut().stack_permit = Some(p)),
+        };
+        let mut out = self.result_slots();
+        let r = match r {
+            Ok(()) => self.func.call_async(&mut *self.store, &self.params, &mut out).await.map(|()| out),
+            Err(e) => Err(e),
+        };
+        self.end(output, r);
+    }
+
+    fn result_slots(&self) -> Vec<Val> {
+        self.results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect()
+    }
+
+    /// Route the guest's host calls and output to this call's thread-safe function.
+    fn begin(&mut self) -> Option<Arc<Output>> {
+        let (tsfn, call_id) = (self.tsfn, self.call_id);
+        self.store.data_mut().entry = EntryCtx { tsfn: tsfn as sys::napi_threadsafe_function, call_id, ..EntryCtx::NONE };
+        let output = self.store.data().wasi.as_ref().map(|w| w.out.clone());
         if let Some(o) = &output {
-            o.set_notify(Some(wake_for_output(Arc::downgrade(o), tsfn as usize, call_id)));
+            o.set_notify(Some(wake_for_output(Arc::downgrade(o), tsfn, call_id)));
         }
-        let mut out: Vec<Val> = results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect();
-        let r = func.call(&mut *store, &params, &mut out).map(|()| out);
+        output
+    }
+
+    /// Hand the store and the outcome back to the JS thread, then let go of the thread-safe function.
+    fn end(self, output: Option<Arc<Output>>, r: wasmtime::Result<Vec<Val>>) {
+        let WasmJob { mut store, tsfn, call_id, ticker, .. } = self;
         store.data_mut().entry = EntryCtx::NONE;
         if let Some(o) = &output {
             o.set_notify(None);
         }
         drop(ticker);
         let _ = send(call_id, tsfn, Msg::Done(store, r));
-        let live = live();
-        if live.contains(&call_id) {
-            // SAFETY: our one acquisition (initial_thread_count 1), released once, while alive.
-            unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
-        }
+        release(tsfn, call_id);
     }
+}
+
+/// Our one acquisition of the thread-safe function (initial_thread_count 1), released once, if
+/// its env still exists.
+fn release(tsfn: usize, call_id: u64) {
+    let live = live();
+    if live.contains(&call_id) {
+        // SAFETY: alive (checked under the lock that its finalizer takes), released once.
+        unsafe {
+            sys::napi_release_threadsafe_function(tsfn as sys::napi_threadsafe_function, sys::ThreadsafeFunctionReleaseMode::release)
+        };
+    }
+}
+
+/// A job panicked (a bug): its store is gone with it. Reject the call instead of leaving it pending.
+fn job_lost(tsfn: usize, call_id: u64) {
+    let _ = send(call_id, tsfn, Msg::Lost);
+    release(tsfn, call_id);
 }
 
 /// How a `callAsync` thread tells the JS thread that output waits for a callback.
 fn wake_for_output(out: Weak<Output>, tsfn: usize, call_id: u64) -> Box<dyn Fn() + Send> {
     Box::new(move || {
         if let Some(o) = out.upgrade() {
-            let _ = send(call_id, tsfn as sys::napi_threadsafe_function, Msg::Output(o));
+            let _ = send(call_id, tsfn, Msg::Output(o));
         }
     })
 }
@@ -316,7 +453,7 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
     if env.is_null() {
         // The env is being torn down: answer the wasm thread so it unwinds; drop the store.
         if let Msg::Host(req) = msg {
-            let _ = req.reply.send(Err(Stop::Abandoned));
+            req.reply.send(Err(Stop::Abandoned));
         }
         return;
     }
@@ -328,6 +465,7 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
         Msg::Done(store, result) => unsafe { finish_call(env, ctx, store, result) },
         Msg::Output(out) => unsafe { forward_output(env, ctx, &out) },
         Msg::Abandon => abandon_awaited(ctx),
+        Msg::Lost => unsafe { lose_call(env, ctx) },
     }
 }
 
@@ -352,6 +490,17 @@ fn abandon_awaited(ctx: &AsyncCall) {
         p.answer(Err(Stop::Abandoned));
     }
     // Otherwise the answer is already on its way to the guest.
+}
+
+/// The guest's job panicked: the store went with it (the core says `StoreClosed` from now on).
+unsafe fn lose_call(env: js::Env, ctx: &AsyncCall) {
+    for cell in ctx.awaited.take().iter().filter_map(std::rc::Weak::upgrade) {
+        drop(cell.borrow_mut().take());
+    }
+    ctx.core.lose_async();
+    let fail = Fail::internal("a panic occurred in wasmtime-node while running this callAsync (this is a bug); its store is lost");
+    // SAFETY: on the JS thread; the deferred is settled exactly once (no `Done` follows `Lost`).
+    unsafe { sys::napi_reject_deferred(env, ctx.deferred, exception_value(env, fail)) };
 }
 
 unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Vec<Val>>) {
@@ -399,21 +548,22 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
 struct AwaitedHostCall {
     core: Rc<StoreCore>,
     result_types: Box<[ValType]>,
-    reply: mpsc::SyncSender<Answer>,
-    answered: bool,
+    /// Taken by the answer; dropped unanswered, it tells the guest that no answer will come.
+    reply: Option<Reply>,
 }
 
 impl AwaitedHostCall {
     fn answer(mut self, a: Answer) {
         self.core.pop_caller();
-        self.answered = true;
-        let _ = self.reply.send(a);
+        if let Some(r) = self.reply.take() {
+            r.send(a);
+        }
     }
 }
 
 impl Drop for AwaitedHostCall {
     fn drop(&mut self) {
-        if !self.answered {
+        if self.reply.is_some() {
             self.core.pop_caller();
         }
     }
@@ -422,9 +572,10 @@ impl Drop for AwaitedHostCall {
 unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     let core = &ctx.core;
     core.push_caller(req.caller);
-    let awaited = AwaitedHostCall { core: core.clone(), result_types: req.result_types.clone(), reply: req.reply.clone(), answered: false };
+    let HostRequest { slot, params, param_types, result_types, reply, .. } = req;
+    let awaited = AwaitedHostCall { core: core.clone(), result_types, reply: Some(reply) };
     // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
-    let ret = unsafe { call_js(env, ctx, &req) };
+    let ret = unsafe { call_js(env, ctx, slot, &params, &param_types) };
     match ret {
         Ok(v) if unsafe { js::is_promise(env, v) } => unsafe { await_then(env, ctx, v, awaited) },
         Ok(v) => unsafe { settle(env, awaited, Ok(v)) },
@@ -433,15 +584,15 @@ unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     }
 }
 
-unsafe fn call_js(env: js::Env, ctx: &AsyncCall, req: &HostRequest) -> Res<js::Value> {
+unsafe fn call_js(env: js::Env, ctx: &AsyncCall, slot: u32, params: &[ValRaw], types: &[ValType]) -> Res<js::Value> {
     // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
-        let f = js::get_element(env, fns, req.slot)?;
-        let mut argv = Vec::with_capacity(req.params.len());
+        let f = js::get_element(env, fns, slot)?;
+        let mut argv = Vec::with_capacity(params.len());
         {
             let mut cx = ctx.core.cx()?;
-            for (raw, ty) in req.params.iter().zip(req.param_types.iter()) {
+            for (raw, ty) in params.iter().zip(types) {
                 argv.push(values::from_raw(env, *raw, ty, &ctx.core, &mut cx)?);
             }
         }

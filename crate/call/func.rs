@@ -7,10 +7,13 @@
 //! built per call. Each exported function gets its own native JS function (an "invoker") whose
 //! callback data points at the function, so a call does not unwrap any object either.
 
+use std::future::Future;
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use napi::sys;
 use napi_derive::napi;
@@ -19,7 +22,7 @@ use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, Store
 
 use crate::base::error::{self, Fail, HostException, Res, exception_value};
 use crate::base::raw::{self as js, HandleScope};
-use crate::call::values;
+use crate::call::{executor, values};
 use crate::store::core::{Host, HostStats, StoreCore};
 use crate::store::wasi;
 
@@ -41,12 +44,104 @@ pub fn host_closure(key: HostKey, ty: &FuncType) -> HostClosure {
     Box::new(move |mut caller, raw| host_call(key, &params, &results, &mut caller, raw))
 }
 
-/// A wasmtime host function that calls into JS through the running call's `EntryCtx`.
+/// A wasmtime host function that calls into JS through the running call's `EntryCtx`: an async
+/// one in a store created with `async: true` (see `async_host_closure`).
 pub fn host_func(cx: impl AsContextMut<Data = Host>, ty: FuncType, key: HostKey) -> Func {
+    if cx.as_context().data().is_async {
+        return Func::new_async(cx, ty.clone(), async_host_closure(key, &ty));
+    }
     let closure = host_closure(key, &ty);
     // SAFETY: `host_call` reads exactly `ty`'s params from `raw` and writes exactly its results,
     // each converted according to its declared type.
     unsafe { Func::new_unchecked(cx, ty, closure) }
+}
+
+/// The future of an async host function.
+pub type HostFuture<'a> = Box<dyn Future<Output = wasmtime::Result<()>> + Send + 'a>;
+
+/// The closure behind every JS host function of an async store (wasmtime's async host
+/// functions, which make the store's entry points async-only). Values go through the raw
+/// convention so that both paths share `host_call`'s conversions.
+pub fn async_host_closure(
+    key: HostKey,
+    ty: &FuncType,
+) -> impl for<'a> Fn(Caller<'a, Host>, &'a [Val], &'a mut [Val]) -> HostFuture<'a> + Send + Sync + 'static {
+    let params: Arc<[ValType]> = ty.params().collect();
+    let results: Arc<[ValType]> = ty.results().collect();
+    move |caller, args, rets| {
+        let (params, results) = (params.clone(), results.clone());
+        Box::new(async move { async_host_call(key, &params, &results, caller, args, rets).await })
+    }
+}
+
+async fn async_host_call(
+    key: HostKey,
+    params: &[ValType],
+    results: &[ValType],
+    mut caller: Caller<'_, Host>,
+    args: &[Val],
+    rets: &mut [Val],
+) -> wasmtime::Result<()> {
+    let mut raw: SmallVec<[MaybeUninit<ValRaw>; 8]> = SmallVec::new();
+    raw.resize(params.len().max(results.len()), MaybeUninit::new(ValRaw::i32(0)));
+    for (slot, a) in raw.iter_mut().zip(args) {
+        *slot = MaybeUninit::new(a.to_raw(&mut caller)?);
+    }
+    let entry = caller.data().entry;
+    if !entry.tsfn.is_null() {
+        let slot = slot_of(key, caller.data())?;
+        crate::call::async_call::host_call_pooled(entry.call_id, entry.tsfn as usize, slot, params, results, &mut caller, &mut raw).await?;
+    } else if !entry.core.is_null() {
+        local_host_call(key, params, results, &mut caller, &mut raw).await?;
+    } else {
+        wasmtime::bail!("a JS host function was called while no JS call is active");
+    }
+    for ((out, v), ty) in rets.iter_mut().zip(&raw).zip(results) {
+        // SAFETY: `host_call` (or the JS thread) wrote one value of each result type, converted
+        // by that type and rooted in this caller's store.
+        *out = unsafe { Val::from_raw(&mut caller, v.assume_init(), ty.clone()) };
+    }
+    Ok(())
+}
+
+/// Pointers to a suspended host call's frame, for the JS thread (see `local_host_call`).
+struct LocalFrame {
+    key: HostKey,
+    params: *const [ValType],
+    results: *const [ValType],
+    caller: *mut Caller<'static, Host>,
+    raw: *mut [MaybeUninit<ValRaw>],
+    outcome: Arc<Mutex<Option<wasmtime::Result<()>>>>,
+}
+
+fn park_frame(frame: LocalFrame) {
+    executor::park_local(executor::LocalHostCall {
+        run: Box::new(move || {
+            // SAFETY: `block_here` runs this on the same thread while the fiber is suspended
+            // in `local_host_call`: the frame's pointers are live, nothing else uses them.
+            let r = unsafe { host_call(frame.key, &*frame.params, &*frame.results, &mut *frame.caller, &mut *frame.raw) };
+            *frame.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        }),
+    });
+}
+
+/// A host call of an async store's guest driven by `block_here` on the JS thread (a sync call or
+/// an instantiation): suspend the fiber and let `block_here` run the JS function on the
+/// thread's own stack — JS must not run on a fiber's stack.
+async fn local_host_call(
+    key: HostKey,
+    params: &[ValType],
+    results: &[ValType],
+    caller: &mut Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
+    let outcome = Arc::new(Mutex::new(None));
+    park_frame(LocalFrame { key, params, results, caller: (caller as *mut Caller<'_, Host>).cast(), raw, outcome: outcome.clone() });
+    std::future::poll_fn(|_| match outcome.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(r) => Poll::Ready(r),
+        None => Poll::Pending,
+    })
+    .await
 }
 
 /// Resolve a host key to a slot of the current store's JS table.
@@ -252,10 +347,14 @@ impl Invoker {
             // SAFETY: `a` is an argument handle of this callback.
             raw[i] = unsafe { values::to_raw(env, *a, ty, cx)? };
         }
-        // SAFETY: `raw` holds one value of each parameter type, converted by its declared type
-        // (funcrefs checked to belong to this store, externrefs rooted by the caller's scope),
-        // and has room for every result.
-        unsafe { self.func.call_unchecked(&mut *cx, &mut raw[..] as *mut [ValRaw]) }.map_err(|e| self.core.wasm_error(e, false))?;
+        if cx.data().is_async {
+            self.call_here(cx, &mut raw)?;
+        } else {
+            // SAFETY: `raw` holds one value of each parameter type, converted by its declared type
+            // (funcrefs checked to belong to this store, externrefs rooted by the caller's scope),
+            // and has room for every result.
+            unsafe { self.func.call_unchecked(&mut *cx, &mut raw[..] as *mut [ValRaw]) }.map_err(|e| self.core.wasm_error(e, false))?;
+        }
         // SAFETY: converting on the JS thread within this callback's scope.
         unsafe {
             match self.results.len() {
@@ -270,6 +369,26 @@ impl Invoker {
                 }
             }
         }
+    }
+}
+
+impl Invoker {
+    /// A synchronous call of an async store's export: wasmtime runs it on a fiber, driven here on
+    /// the JS thread (`block_here`), with its host functions run on this thread's stack.
+    fn call_here(&self, cx: &mut StoreContextMut<'_, Host>, raw: &mut [ValRaw]) -> Res<()> {
+        let params: SmallVec<[Val; 8]> = self
+            .params
+            .iter()
+            .zip(raw.iter())
+            // SAFETY: each raw value was converted by its declared type in this store (`run`).
+            .map(|(ty, v)| unsafe { Val::from_raw(&mut *cx, *v, ty.clone()) })
+            .collect();
+        let mut out: SmallVec<[Val; 4]> = self.results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect();
+        executor::block_here(self.func.call_async(&mut *cx, &params, &mut out))?.map_err(|e| self.core.wasm_error(e, false))?;
+        for (slot, v) in raw.iter_mut().zip(&out) {
+            *slot = v.to_raw(&mut *cx).map_err(Fail::from_runtime)?;
+        }
+        Ok(())
     }
 }
 

@@ -2,5 +2,6 @@
 //! native invokers and JS host functions from wasm (`func`), and `callAsync` (`async_call`).
 
 pub mod async_call;
+pub mod executor;
 pub mod func;
 pub mod values;

@@ -62,7 +62,8 @@ impl ResourceLimiter for Host {
 }
 
 /// Make every epoch tick check, in the running store: an interrupt request, the call's deadline,
-/// and `setEpochDeadline` ticks. Nothing else happens per tick, so idle ticks are cheap.
+/// and `setEpochDeadline` ticks; a pooled guest then yields (time-slicing). Nothing else happens
+/// per tick, so idle ticks are cheap.
 pub fn watch_epochs(store: &mut Store<Host>) {
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut cx| {
@@ -76,6 +77,10 @@ pub fn watch_epochs(store: &mut Store<Host>) {
                 h.control.ticks_left = None;
                 return Ok(UpdateDeadline::Interrupt);
             }
+        }
+        // A pooled call of an async store lets the pool's other guests run for a tick.
+        if h.is_async && h.entry.call_id != 0 {
+            return Ok(UpdateDeadline::Yield(1));
         }
         Ok(UpdateDeadline::Continue(1))
     });
@@ -147,6 +152,18 @@ impl StoreCore {
         // Count from now: the stored deadline may be stale if the epoch moved while we were idle.
         cx.set_epoch_deadline(1);
         Ok(())
+    }
+
+    /// `fuelYieldInterval`: a pooled guest yields to the others every `n` units of fuel.
+    pub fn set_fuel_yield_interval(&self, n: u64) -> Res<()> {
+        let mut cx = self.cx()?;
+        if !cx.data().is_async {
+            return Err(Fail::invalid_value("fuelYieldInterval needs a store created with async: true"));
+        }
+        if n == 0 {
+            return Err(Fail::range("fuelYieldInterval must be at least 1"));
+        }
+        cx.fuel_async_yield_interval(Some(n)).map_err(fuel_error)
     }
 
     pub fn set_limits(&self, l: Limits) -> Res<()> {

@@ -36,6 +36,9 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 /// each counts at least `MEMORY_WEIGHT`: this makes V8 collect dropped stores early enough.
 const STORE_BASE_COST: i64 = 32 * 1024;
 const MEMORY_WEIGHT: u64 = 1024 * 1024;
+/// An async store keeps the fiber stack of its last call (wasmtime reuses it for the next one):
+/// 2 MiB of address space and two memory mappings, released when the store is dropped.
+const FIBER_STACK_WEIGHT: i64 = 2 * 1024 * 1024;
 
 /// How a running call reaches JS: set by the entry point that started wasm, for its duration.
 #[derive(Clone, Copy)]
@@ -90,6 +93,12 @@ pub struct Host {
     pub control: Control,
     /// WASI context (store option `wasi`, or an empty one made when a WASI import is first used).
     pub wasi: Option<wasi::WasiState>,
+    /// Store option `async`: host functions are wasmtime async functions, so that a `callAsync`
+    /// runs as a fiber on the pool and a pending host Promise suspends it (call/executor.rs).
+    pub is_async: bool,
+    /// This store's share of the executor's fiber-stack budget (call/executor.rs): held while
+    /// wasmtime keeps a stack cached in the store, that is until the store is dropped.
+    pub stack_permit: Option<crate::store::stacks::StackPermit>,
     /// Counts this wasmtime store in `liveObjects().stores` while it exists.
     pub _live: Live,
 }
@@ -108,11 +117,21 @@ pub struct HostStats {
     memory_bytes: u64,
     memory_count: u64,
     grow_count: u64,
+    fiber_stack: bool,
 }
 
 impl HostStats {
+    fn stack_cost(&self) -> i64 {
+        if self.fiber_stack { FIBER_STACK_WEIGHT } else { 0 }
+    }
+
     pub fn of(h: &Host) -> HostStats {
-        HostStats { memory_bytes: h.memory_bytes, memory_count: h.memory_count, grow_count: h.grow_count }
+        HostStats {
+            memory_bytes: h.memory_bytes,
+            memory_count: h.memory_count,
+            grow_count: h.grow_count,
+            fiber_stack: h.stack_permit.is_some(),
+        }
     }
 }
 
@@ -150,7 +169,7 @@ pub struct StoreCore {
 }
 
 impl StoreCore {
-    pub fn new(env: raw::Env, info: Arc<Shareable<EngineInfo>>) -> Rc<StoreCore> {
+    pub fn new(env: raw::Env, info: Arc<Shareable<EngineInfo>>, is_async: bool) -> Rc<StoreCore> {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         let host = Host {
             id,
@@ -165,6 +184,8 @@ impl StoreCore {
             interrupt_target: None,
             control: Control::default(),
             wasi: None,
+            is_async,
+            stack_permit: None,
             _live: Live::new(Kind::Store),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
@@ -306,6 +327,14 @@ impl StoreCore {
         self.after_wasm();
     }
 
+    /// A `callAsync` lost the store (its job panicked): this core is closed from now on.
+    pub fn lose_async(&self) {
+        self.async_active.set(false);
+        self.state.set(State::Closed);
+        interrupt::unregister(self.thread, self.id);
+        self.account();
+    }
+
     /// The context to operate on: the innermost active `Caller` while wasm is calling the host,
     /// otherwise the store itself.
     pub fn cx(&self) -> Res<StoreContextMut<'_, Host>> {
@@ -341,7 +370,19 @@ impl StoreCore {
             ));
         }
         let mut cx = self.cx()?;
+        if cx.data().is_async && self.depth.get() > 0 {
+            // Its fiber is suspended under us: wasmtime cannot start another call of the store.
+            return Err(Fail::store_state(
+                "ERR_STORE_BUSY",
+                "a store created with async: true cannot call its wasm from its own host functions (memory, globals and tables are usable)",
+            ));
+        }
         let saved = cx.data().entry;
+        if cx.data().is_async && cx.data().stack_permit.is_none() {
+            // Every entry of an async store runs on a fiber (`executor::block_here`): it takes
+            // a stack without waiting (the JS thread cannot), over the budget if need be.
+            cx.data_mut().stack_permit = crate::store::stacks::try_stack_permit();
+        }
         let _deadline = if self.depth.get() == 0 {
             // An interrupt stops the call running when it is made; it does not carry over.
             cx.data().interrupt.store(false, Ordering::Relaxed);
@@ -449,8 +490,8 @@ impl StoreCore {
     fn account_with(&self, stats: Option<HostStats>) {
         let want = match (self.state.get(), stats) {
             // Pooled memories reserve their address space once, in the engine: count bytes only.
-            (State::Live, Some(s)) if self.engine_info.value.pooling => STORE_BASE_COST + s.memory_bytes as i64,
-            (State::Live, Some(s)) => STORE_BASE_COST + s.memory_bytes.max(s.memory_count * MEMORY_WEIGHT) as i64,
+            (State::Live, Some(s)) if self.engine_info.value.pooling => STORE_BASE_COST + s.memory_bytes as i64 + s.stack_cost(),
+            (State::Live, Some(s)) => STORE_BASE_COST + s.memory_bytes.max(s.memory_count * MEMORY_WEIGHT) as i64 + s.stack_cost(),
             (State::Live, None) => self.accounted.get(),
             _ => 0,
         };

@@ -443,6 +443,12 @@ pub fn add_to_linker(linker: &mut wasmtime::Linker<Host>) -> wasmtime::Result<()
     wasmtime_wasi::p1::add_to_linker_sync(linker, ctx_of)
 }
 
+/// WASI for async stores: the sync functions would `block_on` a tokio runtime, which panics on
+/// the pool's threads. (File I/O still runs inline, `allow_blocking_current_thread`: short.)
+pub fn add_to_linker_async(linker: &mut wasmtime::Linker<Host>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p1::add_to_linker_async(linker, ctx_of)
+}
+
 /// The store's output, if chunks wait for a JS callback.
 pub fn queued_output(host: &Host) -> Option<Arc<Output>> {
     host.wasi.as_ref().map(|w| &w.out).filter(|o| o.has_queued()).cloned()
