@@ -40,6 +40,7 @@ import {
   Table,
   runWasi,
   runWasiAsync,
+  setAsyncThreads,
   wat2wasm,
 } from '../dist/index.js'
 import type { ExportedFunction, InstancePre, StoreTransfer } from '../dist/index.js'
@@ -660,6 +661,16 @@ bad('new Store', 'engine: 5', TYPE, () => new Store(A(5)))
 bad('new Store', 'fuel on an engine without consumeFuel', NO_FUEL, () => new Store(E, { fuel: 1 }))
 bad('new Store', 'timeoutMs on an engine without epochInterruption', NO_INTERRUPT, () => new Store(NO_EPOCH_ENGINE, { timeoutMs: 5 }))
 bad('new Store', 'timeoutMs: Number.MAX_VALUE', RANGE, () => new Store(E, { timeoutMs: Number.MAX_VALUE }))
+bad('new Store', "async: 'yes'", TYPE, () => new Store(E, A({ async: 'yes' })))
+bad('new Store', "fuelYieldInterval: '5'", TYPE, () => new Store(E, A({ async: true, fuelYieldInterval: '5' })))
+bad('new Store', 'fuelYieldInterval without async: true', VALUE, () => new Store(FUEL_ENGINE, { fuel: 10, fuelYieldInterval: 5 }))
+bad('new Store', 'fuelYieldInterval on an engine without consumeFuel', NO_FUEL, () => new Store(E, { async: true, fuelYieldInterval: 5 }))
+bad('new Store', 'fuelYieldInterval: 0', RANGE, () => new Store(FUEL_ENGINE, { async: true, fuel: 10, fuelYieldInterval: 0 }))
+bad('new Store', 'fuelYieldInterval: -1', RANGE, () => new Store(FUEL_ENGINE, { async: true, fuel: 10, fuelYieldInterval: -1 }))
+bad('setAsyncThreads', "n: '2'", TYPE, () => setAsyncThreads(A('2')))
+bad('setAsyncThreads', 'n: 0', RANGE, () => setAsyncThreads(0))
+bad('setAsyncThreads', 'n: 1.5', RANGE, () => setAsyncThreads(1.5))
+bad('setAsyncThreads', 'n: 100000', RANGE, () => setAsyncThreads(100000))
 bad('store.getFuel', 'an engine without consumeFuel', NO_FUEL, () => new Store().getFuel())
 for (const [what, x, expect] of [['NaN', NaN, RANGE], ['1e300', 1e300, RANGE], ["'5'", '5', TYPE], ['5n', 5n, TYPE]] as [string, unknown, Expect][]) {
   bad('store.setTimeout', what, expect, () => obj().store.setTimeout(A(x)))

@@ -158,12 +158,12 @@ interface Run {
   capture: [boolean, boolean]
 }
 
-/** Instantiate a WASI command or reactor in a fresh store. */
-function prepare(module: unknown, opts: RunWasiOptions): Run {
+/** Instantiate a WASI command or reactor in a fresh store (an async one for `runWasiAsync`: it runs on the pool). */
+function prepare(module: unknown, opts: RunWasiOptions, pooled = false): Run {
   const m = moduleOf(module, opts.fuel !== undefined)
   const { fuel, timeoutMs, signal: _signal, ...wasiOptions } = opts as RunWasiOptions & { signal?: unknown }
   const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...wasiOptions }
-  const store = new Store(m.engine, { wasi, fuel, timeoutMs })
+  const store = new Store(m.engine, { wasi, fuel, timeoutMs, async: pooled })
   try {
     const instance = wasiLinker(m.engine).instantiate(store, m)
     const ex = instance.exports as Record<string, unknown>
@@ -208,11 +208,14 @@ export function runWasi(module: Module | BufferSource | string, options: RunWasi
   }
 }
 
-/** `runWasi` off the event loop (`callAsync`): output callbacks receive chunks as written. */
+/**
+ * `runWasi` off the event loop: the program runs as a fiber on the process-wide pool (an async
+ * store, see `StoreOptions.async`); output callbacks receive chunks as written.
+ */
 export async function runWasiAsync(module: Module | BufferSource | string, options: RunWasiOptions & { signal?: AbortSignal } = {}): Promise<WasiResult> {
   const opts = checkRunOptions(options, true) as RunWasiOptions & { signal?: AbortSignal }
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw typeError('signal must be an AbortSignal')
-  const run = prepare(module, opts)
+  const run = prepare(module, opts, true)
   try {
     let code = 0
     try {

@@ -7,8 +7,8 @@
 // thread (with the callAsync option `timeoutMs: callTimeoutMs` when given), and as soon as the
 // guest runs ends the worker — `how` = 'terminate': worker.terminate() from here; 'exit': the
 // worker calls process.exit(0) itself. It then checks that the worker ended (terminate()
-// resolved / 'exit' fired) and that the wasm thread ends too (Linux names it "wasmtime-node-c…"
-// in /proc/self/task). After the rounds, a call on this thread's own store must still work. It
+// resolved / 'exit' fired) and that the wasm job ends too (liveObjects().threads counts the
+// pool's threads running a callAsync job). After the rounds, a call on this thread's own store must still work. It
 // prints one JSON line `{ rounds: [...], after }` on stdout and exits with code 0; a crash of the
 // process shows as a signal or a non-zero exit code in the test.
 import * as fs from 'node:fs'
@@ -29,16 +29,20 @@ const SPIN_WAT = `(module
   (func (export "spin") (call $started) (loop (br 0)))
   (func (export "ok") (result i32) (i32.const 1)))`
 
+/**
+ * callAsync jobs running on the pool's blocking threads (the spin's store is not async):
+ * `liveObjects().threads` counts them and the epoch tickers ("wasmtime-node-ticker").
+ */
 function wasmCallThreads() {
-  let n = 0
+  let tickers = 0
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
-      if (fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').startsWith('wasmtime-node-c')) n++
+      if (fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').startsWith('wasmtime-node-t')) tickers++
     } catch {
       // the thread ended while we looked
     }
   }
-  return n
+  return api.liveObjects().threads - tickers
 }
 
 async function waitUntil(cond, ms) {

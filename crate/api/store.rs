@@ -18,7 +18,6 @@ use crate::base::raw;
 use crate::call::executor;
 use crate::store::control::Limits;
 use crate::store::core::StoreCore;
-use crate::store::interrupt::InterruptTarget;
 use crate::store::transfer::{self, Moved};
 use crate::store::wasi::{self, WasiConfig};
 
@@ -157,19 +156,16 @@ impl NativeStore {
         throwing(&env, || self.core.set_limits(limits.checked()?))
     }
 
+    /// A handle on this store's interrupt target; also while a `callAsync` runs.
     #[napi(catch_unwind)]
     pub fn interrupt_handle(&self, env: Env) -> napi::Result<NativeInterruptHandle> {
-        throwing(&env, || {
-            let core = &self.core;
-            if !core.engine_info.value.epoch_interruption {
-                return Err(Fail::with(
-                    "WasmtimeError",
-                    "ERR_INTERRUPT_UNAVAILABLE",
-                    "this store's engine was created with epochInterruption: false, so it cannot be interrupted",
-                ));
-            }
-            let mut cx = core.cx()?;
-            Ok(NativeInterruptHandle::new(InterruptTarget::of(cx.data_mut(), core.engine())))
+        throwing(&env, || match self.core.interrupt_target()? {
+            Some(target) => Ok(NativeInterruptHandle::new(target)),
+            None => Err(Fail::with(
+                "WasmtimeError",
+                "ERR_INTERRUPT_UNAVAILABLE",
+                "this store's engine was created with epochInterruption: false, so it cannot be interrupted",
+            )),
         })
     }
 

@@ -375,7 +375,11 @@ impl WasmJob {
         };
         let mut out = self.result_slots();
         let r = match r {
-            Ok(()) => self.func.call_async(&mut *self.store, &self.params, &mut out).await.map(|()| out),
+            Ok(()) => {
+                // Until the JS thread has the store back (`StoreCore::end_async`).
+                self.store.data_mut().running = Some(crate::store::stacks::Running::start());
+                self.func.call_async(&mut *self.store, &self.params, &mut out).await.map(|()| out)
+            }
             Err(e) => Err(e),
         };
         self.end(output, r);

@@ -99,6 +99,8 @@ pub struct Host {
     /// This store's share of the executor's fiber-stack budget (call/executor.rs): held while
     /// wasmtime keeps a stack cached in the store, that is until the store is dropped.
     pub stack_permit: Option<crate::store::stacks::StackPermit>,
+    /// Set while a pooled call of this store runs (see `stacks::Running`).
+    pub running: Option<crate::store::stacks::Running>,
     /// Counts this wasmtime store in `liveObjects().stores` while it exists.
     pub _live: Live,
 }
@@ -166,6 +168,9 @@ pub struct StoreCore {
     /// A JS exception thrown by a host function, on its way out through wasm frames.
     host_exception: Cell<sys::napi_ref>,
     accounted: Cell<i64>,
+    /// What this store's interrupt handles act on (engines with epoch interruption): kept here
+    /// so that a handle can be made while a `callAsync` holds the store.
+    interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
 }
 
 impl StoreCore {
@@ -186,6 +191,7 @@ impl StoreCore {
             wasi: None,
             is_async,
             stack_permit: None,
+            running: None,
             _live: Live::new(Kind::Store),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
@@ -199,9 +205,9 @@ impl StoreCore {
     /// A core around an existing store: a new one, or one received from a transfer.
     pub fn adopt(env: raw::Env, info: Arc<Shareable<EngineInfo>>, mut store: Box<Store<Host>>) -> Rc<StoreCore> {
         let thread = raw::thread_id();
-        if info.value.epoch_interruption {
-            let target = InterruptTarget::of(store.data_mut(), &info.value.engine);
-            interrupt::register(thread, store.data().id, &target);
+        let interrupt_target = info.value.epoch_interruption.then(|| InterruptTarget::of(store.data_mut(), &info.value.engine));
+        if let Some(target) = &interrupt_target {
+            interrupt::register(thread, store.data().id, target);
         }
         let core = Rc::new_cyclic(|me| StoreCore {
             me: me.clone(),
@@ -220,6 +226,7 @@ impl StoreCore {
             views_seen_grow: Cell::new(0),
             host_exception: Cell::new(ptr::null_mut()),
             accounted: Cell::new(0),
+            interrupt_target,
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
@@ -320,7 +327,8 @@ impl StoreCore {
         Ok(())
     }
 
-    pub fn end_async(&self, store: Box<Store<Host>>) {
+    pub fn end_async(&self, mut store: Box<Store<Host>>) {
+        store.data_mut().running = None;
         // SAFETY: JS-thread state; the async call has finished with the store.
         unsafe { *self.store.get() = Some(store) };
         self.async_active.set(false);
@@ -578,6 +586,12 @@ impl StoreCore {
         unsafe { *self.store.get() = None };
         self.account();
         Ok(())
+    }
+
+    /// The target of this store's interrupt handles (`None`: the engine has no epoch interruption).
+    pub fn interrupt_target(&self) -> Res<Option<Arc<Shareable<InterruptTarget>>>> {
+        self.check()?;
+        Ok(self.interrupt_target.clone())
     }
 
     pub fn engine(&self) -> &Engine {

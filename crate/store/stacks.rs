@@ -32,6 +32,24 @@ fn max_fibers() -> usize {
 const STACK_WAIT: Duration = Duration::from_secs(2);
 /// Fiber stacks given back so far (by stores disposed or collected).
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
+/// Pooled calls running now: while some run, waiting for a stack is waiting for their stores.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a pooled call in `RUNNING` while it lives.
+pub struct Running(());
+
+impl Running {
+    pub fn start() -> Running {
+        RUNNING.fetch_add(1, Ordering::Relaxed);
+        Running(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// A store's share of the fiber-stack budget (see `MAX_FIBERS`), given back when it is dropped.
 pub struct StackPermit(#[allow(dead_code)] OwnedSemaphorePermit);
@@ -43,8 +61,10 @@ impl Drop for StackPermit {
 }
 
 /// A fiber stack of the budget, waiting in line (FIFO) for stores to be disposed or collected.
-/// It fails only when no stack was given back for `STACK_WAIT`: a budget held by live stores
-/// frees only when JS lets go of them, and waiting forever would hang the call.
+/// It fails only when, for `STACK_WAIT`, no stack was given back and no pooled call ran: then
+/// the budget is held by idle live stores, which free it only when JS lets go of them, and
+/// waiting forever would hang the call. (Running calls end, and their stores are usually
+/// disposed then: however long that takes under load, it is progress.)
 pub async fn stack_permit() -> wasmtime::Result<StackPermit> {
     let mut seen = RELEASED.load(Ordering::Relaxed);
     loop {
@@ -53,7 +73,7 @@ pub async fn stack_permit() -> wasmtime::Result<StackPermit> {
             Ok(Err(_)) => break, // closed: never
             Err(_) => {
                 let now = RELEASED.load(Ordering::Relaxed);
-                if now == seen {
+                if now == seen && RUNNING.load(Ordering::Relaxed) == 0 {
                     break;
                 }
                 seen = now;
@@ -62,7 +82,7 @@ pub async fn stack_permit() -> wasmtime::Result<StackPermit> {
     }
     Err(wasmtime::Error::new(Exhausted(format!(
         "{} async stores hold a fiber stack (each keeps the stack of its last call until it is disposed or collected), \
-         and none was released for {} s: dispose() async stores you no longer need",
+         none was released for {} s and no call of theirs runs: dispose() async stores you no longer need",
         max_fibers(),
         STACK_WAIT.as_secs()
     ))))
