@@ -164,7 +164,7 @@ pub fn default_engine() -> Res<Arc<Shareable<EngineInfo>>> {
 pub const TICK: Duration = Duration::from_millis(1);
 
 /// One engine's ticker: a thread that advances the epoch every `TICK` while any call with a
-/// deadline runs, and exits when none does.
+/// deadline (or a pooled call: time-slicing) runs, and exits `IDLE_TICKS` after the last one.
 #[derive(Default)]
 pub struct Ticker {
     /// (calls with a deadline running, whether the thread runs)
@@ -199,17 +199,25 @@ pub fn use_ticker(info: &Arc<Shareable<EngineInfo>>) -> TickerUse {
     TickerUse(info.clone())
 }
 
+/// Ticks the ticker keeps running without a user before it exits: calls that follow each other
+/// (a loop of `callAsync`s, each needing ticks) reuse one thread instead of starting one each.
+const IDLE_TICKS: u32 = 50;
+
 fn tick_loop(info: Weak<Shareable<EngineInfo>>) {
+    let mut idle = 0;
     loop {
         std::thread::sleep(TICK);
         let Some(info) = info.upgrade() else { return };
         {
             let mut st = info.value.ticker.state.lock().unwrap_or_else(|e| e.into_inner());
-            if st.0 == 0 {
+            idle = if st.0 == 0 { idle + 1 } else { 0 };
+            if idle > IDLE_TICKS {
                 st.1 = false;
                 return;
             }
         }
-        info.value.engine.increment_epoch();
+        if idle == 0 {
+            info.value.engine.increment_epoch();
+        }
     }
 }
