@@ -28,8 +28,8 @@ const pre = linker.instantiatePre(plugin)
 async function serve(id) {
   const store = new Store(Engine.default, { async: true, timeoutMs: 1000 })
   try {
-    const { exports } = pre.instantiate(store)
-    return await exports.handle.callAsync(id)
+    const { handle } = /** @type {Record<string, import('wasmtime-node').ExportedFunction>} */ (pre.instantiate(store).exports)
+    return await handle.callAsync(id)
   } finally {
     store.dispose() // gives the store's fiber stack back at once
   }
@@ -43,7 +43,8 @@ console.log(`${requests} requests in ${ms.toFixed(0)} ms on ${asyncThreads()} po
 
 // A runaway plugin is stopped by its timeout; the others keep being served meanwhile.
 const store = new Store(Engine.default, { async: true })
-const runaway = pre.instantiate(store).exports.runaway.callAsync({ timeoutMs: 200 }).catch((e) => `${e.name} ${e.trapCode}`)
+const { runaway: spin } = /** @type {Record<string, import('wasmtime-node').ExportedFunction>} */ (pre.instantiate(store).exports)
+const runaway = spin.callAsync({ timeoutMs: 200 }).catch((e) => `${e.name} ${e.trapCode}`)
 const during = await Promise.all([1, 2, 3].map(serve))
 console.log(`while a plugin spins: served ${during.join(', ')}; the spinning one ended with: ${await runaway}`)
 store.dispose()

@@ -76,6 +76,8 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
         Some("speed_and_size") => c.cranelift_opt_level(OptLevel::SpeedAndSize),
         Some(s) => return Err(Fail::invalid_value(format!("optLevel must be one of none, speed, speed_and_size, got '{s}'"))),
     };
+    #[cfg(unix)]
+    c.with_host_stack(std::sync::Arc::new(crate::base::stack_pool::Recycling));
     c.consume_fuel(o.consume_fuel.unwrap_or(false));
     // On by default (unlike wasmtime): interrupts and timeouts then work out of the box.
     c.epoch_interruption(o.epoch_interruption.unwrap_or(true));

@@ -7,7 +7,8 @@
 //! the store's caller stack, so JS can use the store's memory, globals and tables (the guest is
 //! paused). No JS ever runs off the JS thread, and the JS thread never blocks.
 
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
@@ -28,7 +29,7 @@ use crate::call::executor;
 use crate::call::func::{results_raw, vals_value};
 use crate::call::values;
 use crate::store::control;
-use crate::store::core::{EntryCtx, Host, StoreCore};
+use crate::store::core::{EntryCtx, Host, Route, StoreCore};
 use crate::store::interrupt::InterruptTarget;
 use crate::store::wasi::{self, Output};
 
@@ -45,7 +46,7 @@ enum Stop {
     Wake,
 }
 
-/// What the JS side of one `callAsync` keeps (the thread-safe function's context).
+/// What the JS side of one `callAsync` keeps while it is in flight (in its thread's `Channel`).
 struct AsyncCall {
     id: u64,
     core: Rc<StoreCore>,
@@ -101,8 +102,7 @@ unsafe impl Send for Msg {}
 
 /// A host call made by wasm running on a `callAsync` thread: forward it to the JS thread and wait.
 pub fn host_call_remote(
-    call_id: u64,
-    tsfn: sys::napi_threadsafe_function,
+    route: Route,
     slot: u32,
     params: &[ValType],
     results: &[ValType],
@@ -126,9 +126,8 @@ pub fn host_call_remote(
     let engine = caller.engine().clone();
     let target = InterruptTarget::of(caller.data_mut(), &engine);
     target.value.set_waiter(Some(Box::new(move || drop(wake.try_send(Err(Stop::Wake))))));
-    let tsfn = tsfn as usize;
-    let answered = send(call_id, tsfn, Msg::Host(req))
-        .and_then(|()| wait(&answer, deadline, || send(call_id, tsfn, Msg::Abandon)).map_err(|_| unanswered()));
+    let answered =
+        send(route, Msg::Host(req)).and_then(|()| wait(&answer, deadline, || send(route, Msg::Abandon)).map_err(|_| unanswered()));
     target.value.set_waiter(None);
     take_answer(answered?, raw)
 }
@@ -156,8 +155,7 @@ fn take_answer(answer: Answer, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Res
 /// thread to let go of the host call (`Msg::Abandon`), whose answer then resumes it — so the JS
 /// thread, which uses the store through `caller` meanwhile, never shares it with a running guest.
 pub async fn host_call_pooled(
-    call_id: u64,
-    tsfn: usize,
+    route: Route,
     slot: u32,
     params: &[ValType],
     results: &[ValType],
@@ -182,19 +180,19 @@ pub async fn host_call_pooled(
     };
     let engine = caller.engine().clone();
     let target = InterruptTarget::of(caller.data_mut(), &engine);
-    target.value.set_waiter(Some(Box::new(move || drop(send(call_id, tsfn, Msg::Abandon)))));
+    target.value.set_waiter(Some(Box::new(move || drop(send(route, Msg::Abandon)))));
     let timer = deadline.map(|d| {
         tokio::spawn(async move {
             tokio::time::sleep_until(d.into()).await;
-            drop(send(call_id, tsfn, Msg::Abandon));
+            drop(send(route, Msg::Abandon));
         })
     });
     // From here until the answer, the JS thread owns `caller`: nothing below touches it.
-    let answered = match send(call_id, tsfn, Msg::Host(req)) {
+    let answered = match send(route, Msg::Host(req)) {
         Ok(()) => {
             if stopped() {
                 // An interrupt that came before the waiter was set would be missed otherwise.
-                drop(send(call_id, tsfn, Msg::Abandon));
+                drop(send(route, Msg::Abandon));
             }
             answer.await.map_err(|_| unanswered())
         }
@@ -237,26 +235,30 @@ fn wait(
     }
 }
 
-/// Async calls whose thread-safe function is still alive. N-API frees a thread-safe function when
-/// its env is torn down (a worker exiting), even while our wasm thread still holds it: `send`
-/// checks, under this lock, that it was not finalized yet (`finalize_call` removes the id).
+/// Channels whose thread-safe function is still alive. N-API frees a thread-safe function when its
+/// env is torn down (a worker exiting), even while a guest on the pool still has its route:
+/// `send` checks, under this lock, that it was not finalized yet (`finalize_channel` removes it).
 static LIVE: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
-static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn live() -> std::sync::MutexGuard<'static, HashSet<u64>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `tsfn` as an address, so that futures holding it stay `Send` (N-API allows any thread).
-fn send(call_id: u64, tsfn: usize, msg: Msg) -> wasmtime::Result<()> {
-    let tsfn = tsfn as sys::napi_threadsafe_function;
+fn send(route: Route, msg: Msg) -> wasmtime::Result<()> {
     let live = live();
-    if !live.contains(&call_id) {
+    if !live.contains(&route.channel) {
         wasmtime::bail!("the thread of this call is exiting");
     }
-    let data = Box::into_raw(Box::new(msg));
-    // SAFETY: `tsfn` is alive until the wasm thread releases it after its last message.
-    let status = unsafe { sys::napi_call_threadsafe_function(tsfn, data.cast(), sys::ThreadsafeFunctionCallMode::blocking) };
+    let data = Box::into_raw(Box::new((route.call, msg)));
+    // SAFETY: the channel's thread-safe function is alive (checked under the lock its finalizer takes).
+    let status = unsafe {
+        sys::napi_call_threadsafe_function(
+            route.tsfn as sys::napi_threadsafe_function,
+            data.cast(),
+            sys::ThreadsafeFunctionCallMode::blocking,
+        )
+    };
     if status != sys::Status::napi_ok {
         // SAFETY: not queued, so still ours.
         drop(unsafe { Box::from_raw(data) });
@@ -264,6 +266,85 @@ fn send(call_id: u64, tsfn: usize, msg: Msg) -> wasmtime::Result<()> {
     }
     drop(live);
     Ok(())
+}
+
+/// One JS thread's channel for all its `callAsync`s: a thread-safe function made on first use
+/// (one per call would cost a libuv handle and an event-loop turn to close it, per call), and the
+/// calls in flight by id. It keeps the event loop alive only while calls are in flight.
+struct Channel {
+    id: u64,
+    tsfn: sys::napi_threadsafe_function,
+    calls: RefCell<HashMap<u64, Rc<AsyncCall>>>,
+}
+
+thread_local! {
+    /// This thread's channel; cleared by its finalizer (the env going away).
+    static CHANNEL: Cell<*const Channel> = const { Cell::new(ptr::null()) };
+}
+
+/// This thread's channel, made on first use.
+unsafe fn channel(env: js::Env) -> Res<&'static Channel> {
+    let existing = CHANNEL.with(Cell::get);
+    if !existing.is_null() {
+        // SAFETY: alive until its finalizer clears CHANNEL (on this thread).
+        return Ok(unsafe { &*existing });
+    }
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let ch = Box::into_raw(Box::new(Channel { id, tsfn: ptr::null_mut(), calls: RefCell::new(HashMap::new()) }));
+    // SAFETY (block): N-API calls on the JS thread; on failure the box is reclaimed here.
+    unsafe {
+        let name = js::string_value(env, "wasmtime-node callAsync")?;
+        let mut tsfn = ptr::null_mut();
+        let status = sys::napi_create_threadsafe_function(
+            env,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            name,
+            0,
+            1,
+            ch.cast(),
+            Some(finalize_channel),
+            ch.cast(),
+            Some(on_message),
+            &mut tsfn,
+        );
+        if status != sys::Status::napi_ok {
+            drop(Box::from_raw(ch));
+            return Err(Fail::internal("could not create a thread-safe function"));
+        }
+        // Idle until a call is in flight (see `Channel::add`).
+        sys::napi_unref_threadsafe_function(env, tsfn);
+        (*ch).tsfn = tsfn;
+        live().insert(id);
+        CHANNEL.with(|c| c.set(ch));
+        Ok(&*ch)
+    }
+}
+
+impl Channel {
+    fn route(&self, call: u64) -> Route {
+        Route { channel: self.id, tsfn: self.tsfn as usize, call }
+    }
+
+    /// A call is in flight: the event loop stays alive until it settles.
+    fn add(&self, env: js::Env, call: Rc<AsyncCall>) {
+        let mut calls = self.calls.borrow_mut();
+        if calls.is_empty() {
+            // SAFETY: on the JS thread that owns the channel.
+            unsafe { sys::napi_ref_threadsafe_function(env, self.tsfn) };
+        }
+        calls.insert(call.id, call);
+    }
+
+    fn remove(&self, env: js::Env, id: u64) -> Option<Rc<AsyncCall>> {
+        let mut calls = self.calls.borrow_mut();
+        let call = calls.remove(&id);
+        if call.is_some() && calls.is_empty() {
+            // SAFETY: on the JS thread that owns the channel.
+            unsafe { sys::napi_unref_threadsafe_function(env, self.tsfn) };
+        }
+        call
+    }
 }
 
 /// Start `func(params)` on the pool; returns the promise.
@@ -289,48 +370,31 @@ pub fn call_async(
     wasi::begin_call(store.data());
     // SAFETY (block): N-API calls on the JS thread; every created handle is released on failure.
     unsafe {
+        let ch = match channel(raw_env) {
+            Ok(ch) => ch,
+            Err(f) => {
+                core.end_async(store);
+                return Err(f);
+            }
+        };
+        let fns = match js::new_reference(raw_env, fns, 1) {
+            Ok(r) => r,
+            Err(f) => {
+                core.end_async(store);
+                return Err(f);
+            }
+        };
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
-        let fns_ref = js::new_reference(raw_env, fns, 1);
-        let name = js::string_value(raw_env, "wasmtime-node callAsync");
-        let (Ok(fns_ref), Ok(name)) = (fns_ref, name) else {
-            core.end_async(store);
-            return Err(Fail::internal("could not set up an async call"));
-        };
         sys::napi_create_promise(raw_env, &mut deferred, &mut promise);
-        let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-        let ctx = Box::into_raw(Box::new(AsyncCall {
-            id,
-            core: core.clone(),
-            deferred,
-            fns: fns_ref,
-            awaited: Default::default(),
-            _live: Live::new(Kind::AsyncCall),
-        }));
-        let mut tsfn = ptr::null_mut();
-        let status = sys::napi_create_threadsafe_function(
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        ch.add(
             raw_env,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            name,
-            0,
-            1,
-            ctx.cast(),
-            Some(finalize_call),
-            ctx.cast(),
-            Some(on_message),
-            &mut tsfn,
+            Rc::new(AsyncCall { id, core: core.clone(), deferred, fns, awaited: Default::default(), _live: Live::new(Kind::AsyncCall) }),
         );
-        if status != sys::Status::napi_ok {
-            let ctx = Box::from_raw(ctx);
-            sys::napi_delete_reference(raw_env, ctx.fns);
-            core.end_async(store);
-            return Err(Fail::internal("could not create a thread-safe function"));
-        }
-        live().insert(id);
-        let job = WasmJob { store, func, params, results, tsfn: tsfn as usize, call_id: id, ticker };
-        let tsfn = tsfn as usize;
-        let lost = move || job_lost(tsfn, id);
+        let route = ch.route(id);
+        let job = WasmJob { store, func, params, results, route, ticker };
+        let lost = move || drop(send(route, Msg::Lost));
         if pooled {
             pool.spawn_fiber(job.run_fiber(), lost);
         } else {
@@ -350,9 +414,7 @@ struct WasmJob {
     func: Func,
     params: Vec<Val>,
     results: Box<[ValType]>,
-    /// The call's thread-safe function (an address: N-API allows its use from any thread).
-    tsfn: usize,
-    call_id: u64,
+    route: Route,
     ticker: Option<TickerUse>,
 }
 
@@ -389,87 +451,95 @@ impl WasmJob {
         self.results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect()
     }
 
-    /// Route the guest's host calls and output to this call's thread-safe function.
+    /// Route the guest's host calls and output to the JS thread.
     fn begin(&mut self) -> Option<Arc<Output>> {
-        let (tsfn, call_id) = (self.tsfn, self.call_id);
-        self.store.data_mut().entry = EntryCtx { tsfn: tsfn as sys::napi_threadsafe_function, call_id, ..EntryCtx::NONE };
+        let route = self.route;
+        self.store.data_mut().entry = EntryCtx { route: Some(route), ..EntryCtx::NONE };
         let output = self.store.data().wasi.as_ref().map(|w| w.out.clone());
         if let Some(o) = &output {
-            o.set_notify(Some(wake_for_output(Arc::downgrade(o), tsfn, call_id)));
+            o.set_notify(Some(wake_for_output(Arc::downgrade(o), route)));
         }
         output
     }
 
-    /// Hand the store and the outcome back to the JS thread, then let go of the thread-safe function.
+    /// Hand the store and the outcome back to the JS thread.
     fn end(self, output: Option<Arc<Output>>, r: wasmtime::Result<Vec<Val>>) {
-        let WasmJob { mut store, tsfn, call_id, ticker, .. } = self;
+        let WasmJob { mut store, route, ticker, .. } = self;
         store.data_mut().entry = EntryCtx::NONE;
         if let Some(o) = &output {
             o.set_notify(None);
         }
         drop(ticker);
-        let _ = send(call_id, tsfn, Msg::Done(store, r));
-        release(tsfn, call_id);
+        // If the JS thread is gone, the store goes with the message, here.
+        let _ = send(route, Msg::Done(store, r));
     }
 }
 
-/// Our one acquisition of the thread-safe function (initial_thread_count 1), released once, if
-/// its env still exists.
-fn release(tsfn: usize, call_id: u64) {
-    let live = live();
-    if live.contains(&call_id) {
-        // SAFETY: alive (checked under the lock that its finalizer takes), released once.
-        unsafe {
-            sys::napi_release_threadsafe_function(tsfn as sys::napi_threadsafe_function, sys::ThreadsafeFunctionReleaseMode::release)
-        };
-    }
-}
-
-/// A job panicked (a bug): its store is gone with it. Reject the call instead of leaving it pending.
-fn job_lost(tsfn: usize, call_id: u64) {
-    let _ = send(call_id, tsfn, Msg::Lost);
-    release(tsfn, call_id);
-}
-
-/// How a `callAsync` thread tells the JS thread that output waits for a callback.
-fn wake_for_output(out: Weak<Output>, tsfn: usize, call_id: u64) -> Box<dyn Fn() + Send> {
+/// How a `callAsync`'s guest tells the JS thread that output waits for a callback.
+fn wake_for_output(out: Weak<Output>, route: Route) -> Box<dyn Fn() + Send> {
     Box::new(move || {
         if let Some(o) = out.upgrade() {
-            let _ = send(call_id, tsfn, Msg::Output(o));
+            let _ = send(route, Msg::Output(o));
         }
     })
 }
 
-unsafe extern "C" fn finalize_call(env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
-    // SAFETY: `data` is the `AsyncCall` boxed in `call_async`; the TSFN finalizes once.
-    let ctx = unsafe { Box::from_raw(data as *mut AsyncCall) };
-    live().remove(&ctx.id);
-    if !env.is_null() {
-        // SAFETY: our strong reference, deleted once.
-        unsafe { sys::napi_delete_reference(env, ctx.fns) };
+impl AsyncCall {
+    /// Let go of what the call holds in JS (on its thread; not needed if the env is gone).
+    unsafe fn release(&self, env: js::Env) {
+        if !env.is_null() {
+            // SAFETY: our strong reference, deleted once (the call is released once).
+            unsafe { sys::napi_delete_reference(env, self.fns) };
+        }
+    }
+}
+
+unsafe extern "C" fn finalize_channel(env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    // SAFETY: `data` is the `Channel` boxed in `channel`; the thread-safe function finalizes once.
+    let ch = unsafe { Box::from_raw(data as *mut Channel) };
+    live().remove(&ch.id);
+    CHANNEL.with(|c| c.set(ptr::null()));
+    for (_, call) in ch.calls.take() {
+        // The env is going away: no promise to settle. Dropping the call drops its awaited host
+        // calls, whose guests then stop waiting.
+        for cell in call.awaited.take().iter().filter_map(std::rc::Weak::upgrade) {
+            drop(cell.borrow_mut().take());
+        }
+        // SAFETY: on the channel's thread, once per call.
+        unsafe { call.release(env) };
     }
 }
 
 unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, context: *mut std::ffi::c_void, data: *mut std::ffi::c_void) {
-    // SAFETY: `data` is a `Msg` boxed by `send`, delivered once; `context` the live `AsyncCall`.
-    let msg = unsafe { *Box::from_raw(data as *mut Msg) };
-    let ctx = unsafe { &*(context as *const AsyncCall) };
-    if env.is_null() {
-        // The env is being torn down: answer the wasm thread so it unwinds; drop the store.
+    // SAFETY: `data` is a `(call id, Msg)` boxed by `send`, delivered once; `context` the live channel.
+    let (id, msg) = unsafe { *Box::from_raw(data as *mut (u64, Msg)) };
+    let ch = unsafe { &*(context as *const Channel) };
+    let call = if env.is_null() { None } else { ch.calls.borrow().get(&id).cloned() };
+    let Some(ctx) = call else {
+        // The env is being torn down (or the call is gone): answer the guest so it unwinds;
+        // a store in the message is dropped here.
         if let Msg::Host(req) = msg {
             req.reply.send(Err(Stop::Abandoned));
         }
         return;
-    }
+    };
     // SAFETY: on the JS thread of `env`, inside a TSFN callback (for the scope and each arm:
     // `ctx` is the live call's context, and a message is handled once).
     let _scope = unsafe { HandleScope::open(env) };
     match msg {
-        Msg::Host(req) => unsafe { start_host_call(env, ctx, req) },
-        Msg::Done(store, result) => unsafe { finish_call(env, ctx, store, result) },
-        Msg::Output(out) => unsafe { forward_output(env, ctx, &out) },
-        Msg::Abandon => abandon_awaited(ctx),
-        Msg::Lost => unsafe { lose_call(env, ctx) },
+        Msg::Host(req) => unsafe { start_host_call(env, &ctx, req) },
+        Msg::Done(store, result) => unsafe {
+            ch.remove(env, id);
+            finish_call(env, &ctx, store, result);
+            ctx.release(env);
+        },
+        Msg::Output(out) => unsafe { forward_output(env, &ctx, &out) },
+        Msg::Abandon => abandon_awaited(&ctx),
+        Msg::Lost => unsafe {
+            ch.remove(env, id);
+            lose_call(env, &ctx);
+            ctx.release(env);
+        },
     }
 }
 

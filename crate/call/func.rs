@@ -88,9 +88,9 @@ async fn async_host_call(
         *slot = MaybeUninit::new(a.to_raw(&mut caller)?);
     }
     let entry = caller.data().entry;
-    if !entry.tsfn.is_null() {
+    if let Some(route) = entry.route {
         let slot = slot_of(key, caller.data())?;
-        crate::call::async_call::host_call_pooled(entry.call_id, entry.tsfn as usize, slot, params, results, &mut caller, &mut raw).await?;
+        crate::call::async_call::host_call_pooled(route, slot, params, results, &mut caller, &mut raw).await?;
     } else if !entry.core.is_null() {
         local_host_call(key, params, results, &mut caller, &mut raw).await?;
     } else {
@@ -166,8 +166,8 @@ fn host_call(
     let entry = caller.data().entry;
     let slot = slot_of(key, caller.data())?;
     if entry.core.is_null() {
-        if !entry.tsfn.is_null() {
-            return crate::call::async_call::host_call_remote(entry.call_id, entry.tsfn, slot, params, results, caller, raw);
+        if let Some(route) = entry.route {
+            return crate::call::async_call::host_call_remote(route, slot, params, results, caller, raw);
         }
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }

@@ -79,7 +79,7 @@ pub fn watch_epochs(store: &mut Store<Host>) {
             }
         }
         // A pooled call of an async store lets the pool's other guests run for a tick.
-        if h.is_async && h.entry.call_id != 0 {
+        if h.is_async && h.entry.route.is_some() {
             return Ok(UpdateDeadline::Yield(1));
         }
         Ok(UpdateDeadline::Continue(1))

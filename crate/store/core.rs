@@ -36,9 +36,20 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 /// each counts at least `MEMORY_WEIGHT`: this makes V8 collect dropped stores early enough.
 const STORE_BASE_COST: i64 = 32 * 1024;
 const MEMORY_WEIGHT: u64 = 1024 * 1024;
-/// An async store keeps the fiber stack of its last call (wasmtime reuses it for the next one):
-/// 2 MiB of address space and two memory mappings, released when the store is dropped.
-const FIBER_STACK_WEIGHT: i64 = 2 * 1024 * 1024;
+/// An async store keeps the fiber stack of its last call (wasmtime reuses it for the next one)
+/// until it is dropped: counted as its resident part, not its 2 MiB of address space — V8 would
+/// otherwise run a full GC every few hundred calls (measured: most of the time of 10,000 calls).
+/// The stacks' address space and mappings have their own budget (store/stacks.rs).
+const FIBER_STACK_WEIGHT: i64 = 64 * 1024;
+
+/// How a `callAsync`'s guest reaches the JS thread: that thread's channel (a thread-safe function,
+/// by address, and its id, checked for liveness before each use) and the call's id on it.
+#[derive(Clone, Copy)]
+pub struct Route {
+    pub channel: u64,
+    pub tsfn: usize,
+    pub call: u64,
+}
 
 /// How a running call reaches JS: set by the entry point that started wasm, for its duration.
 #[derive(Clone, Copy)]
@@ -47,22 +58,19 @@ pub struct EntryCtx {
     /// The JS store's host-function table (an array), valid in the entry's handle scope.
     pub fns: raw::Value,
     pub core: *const StoreCore,
-    /// Set instead of the above while `callAsync` runs the wasm on another thread: host calls
-    /// are sent to the JS thread through this thread-safe function (see async_call.rs).
-    pub tsfn: sys::napi_threadsafe_function,
-    /// Identifies that async call: its thread-safe function may be used only while the id is live.
-    pub call_id: u64,
+    /// Set instead of the above while `callAsync` runs the wasm on the pool: host calls are sent
+    /// to the JS thread (see async_call.rs).
+    pub route: Option<Route>,
 }
 
 // SAFETY: `env`/`fns`/`core` are non-null only while a call made on the JS thread that owns
 // `core` is on the stack; the entry point resets them before returning, so a `Host` that moves to
-// another thread never carries a live pointer, and nothing dereferences a stale one. `tsfn` is a
-// thread-safe function handle, which N-API allows to be called from any thread.
+// another thread never carries a live pointer, and nothing dereferences a stale one. `route` is
+// plain data (a thread-safe function may be called from any thread).
 unsafe impl Send for EntryCtx {}
 
 impl EntryCtx {
-    pub const NONE: EntryCtx =
-        EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), tsfn: ptr::null_mut(), call_id: 0 };
+    pub const NONE: EntryCtx = EntryCtx { env: ptr::null_mut(), fns: ptr::null_mut(), core: ptr::null(), route: None };
 }
 
 /// The name and type under which a host function was defined: what `Store.receive` re-binds.
@@ -399,7 +407,7 @@ impl StoreCore {
         } else {
             None
         };
-        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, tsfn: ptr::null_mut(), call_id: 0 };
+        cx.data_mut().entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, route: None };
         self.depth.set(self.depth.get() + 1);
         let result = f(cx);
         self.depth.set(self.depth.get() - 1);
