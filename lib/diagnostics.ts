@@ -17,7 +17,11 @@ export interface LiveObjects {
   engines: number
   linkers: number
   instancePres: number
-  /** OS threads the package started that are still running (async calls, epoch tickers). */
+  /**
+   * Threads of the package busy right now: `callAsync` jobs on the pool's blocking threads
+   * (stores without `async`) and epoch tickers. The pool's own threads, started once per process,
+   * are not counted; an async store's pooled call holds no thread (it counts in `asyncCalls`).
+   */
   threads: number
   /** `callAsync` calls in flight. */
   asyncCalls: number
