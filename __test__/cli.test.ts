@@ -28,11 +28,16 @@ test('the package declares the CLI as its bin', (t) => {
 })
 
 test('--help for the tool and for each command', (t) => {
-  for (const args of [['--help'], ['run', '--help'], ['compile', '--help'], []]) {
+  for (const args of [['--help'], ['run', '--help'], ['compile', '--help']]) {
     const r = cli(args)
     t.is(r.code, 0, args.join(' '))
     t.regex(r.stdout, /^Usage: wasmtime-node/, args.join(' '))
   }
+  // No command at all is a usage error: the help goes to stderr, exit code 2.
+  const none = cli([])
+  t.is(none.code, 2)
+  t.is(none.stdout, '')
+  t.regex(none.stderr, /^Usage: wasmtime-node <command>/)
   t.regex(cli(['run', '--help']).stdout, /--invoke NAME[\s\S]*--dir HOST\[::GUEST\][\s\S]*--env[\s\S]*--fuel N[\s\S]*--timeout MS/)
   t.regex(cli(['--version']).stdout, /^wasmtime-node \d+\.\d+\.\d+/)
 })
@@ -41,7 +46,12 @@ test('usage errors exit 2 with a message; a missing file exits 1', (t) => {
   for (const args of [['run'], ['run', '--bogus', 'x.wasm'], ['run', '--fuel', 'many', 'x.wasm'], ['frobnicate'], ['compile']]) {
     const r = cli(args)
     t.is(r.code, 2, args.join(' '))
-    t.regex(r.stderr, /^error: /, args.join(' '))
+    // One error line and where the usage is — not the whole help again.
+    const help = args[0] === 'frobnicate' ? 'wasmtime-node --help' : `wasmtime-node ${args[0]} --help`
+    t.is(r.stderr.split('\n').length, 3, `${args.join(' ')}: ${r.stderr}`)
+    t.regex(r.stderr, /^error: .+\nFor usage, run `/, args.join(' '))
+    t.true(r.stderr.includes(`\`${help}\``), `${args.join(' ')}: ${r.stderr}`)
+    t.false(r.stderr.includes('Usage:'), args.join(' '))
   }
   const r = cli(['run', '/no/such/file.wasm'])
   t.is(r.code, 1)

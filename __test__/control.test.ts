@@ -214,6 +214,32 @@ test.serial('fuel: running out traps with out_of_fuel at a point that is determi
   t.is(global(inst, 'g').value, 2 * first, 'the refuelled run counted exactly as far again')
 })
 
+test.serial('fuel: a store never given fuel says so when it runs out; one given fuel does not', async (t) => {
+  const HINT = /this store was never given fuel.*\{ fuel: n \}.*store\.setFuel\(n\)/
+  const bare = new Instance(new Store(FUEL_ENGINE), FUEL_MODULE)
+  const e = thrown(t, () => fn(bare, 'one')(), 'a call on a store never given fuel')
+  assertTrap(t, e, 'out_of_fuel', 'never given fuel')
+  t.regex((e as Error).message, HINT)
+  const eAsync = await rejection(t, fn(bare, 'one').callAsync(), 'callAsync on a store never given fuel')
+  assertTrap(t, eAsync, 'out_of_fuel', 'never given fuel, callAsync')
+  t.regex((eAsync as Error).message, HINT)
+  // Given fuel (at creation, by setFuel, or by a call's option) and then out of it: a plain trap.
+  const given = new Store(FUEL_ENGINE, { fuel: 100 })
+  const spent = thrown(t, () => fn(new Instance(given, FUEL_MODULE), 'spin')(), 'out of given fuel')
+  assertTrap(t, spent, 'out_of_fuel', 'out of given fuel')
+  t.notRegex((spent as Error).message, HINT)
+  const later = new Store(FUEL_ENGINE)
+  const inst = new Instance(later, FUEL_MODULE)
+  const viaOption = await rejection(t, fn(inst, 'spin').callAsync({ fuel: 100 }), 'callAsync with fuel')
+  t.notRegex((viaOption as Error).message, HINT)
+  // The fact travels with the store.
+  const token = given.transfer({})
+  const { store: received } = Store.receive(token)
+  const again = thrown(t, () => fn(new Instance(received, FUEL_MODULE), 'one')(), 'received store, no fuel left')
+  assertTrap(t, again, 'out_of_fuel', 'received store')
+  t.notRegex((again as Error).message, HINT)
+})
+
 test.serial('fuel: callAsync(..., { fuel }) sets the fuel for the call', async (t) => {
   const store = new Store(FUEL_ENGINE) // no fuel: every call would trap at once
   const inst = new Instance(store, FUEL_MODULE)

@@ -218,8 +218,12 @@ export function main(argv: string[]): number {
       }
       case '-V': case '--version':
         return print(`wasmtime-node ${version()}\n`)
-      case undefined: case '-h': case '--help': case 'help':
+      case '-h': case '--help': case 'help':
         return print(HELP)
+      case undefined:
+        // Nothing to do is a usage error (as `wasmtime` with no command): the help, on stderr.
+        process.stderr.write(HELP)
+        return 2
       default:
         throw new UsageError(`unknown command ${cmd}`)
     }
@@ -235,7 +239,9 @@ function print(text: string): number {
 
 function report(e: unknown, cmd: string | undefined): number {
   if (e instanceof UsageError) {
-    process.stderr.write(`error: ${e.message}\n\n${cmd === 'compile' ? COMPILE_HELP : cmd === 'run' ? RUN_HELP : HELP}`)
+    // The message and where the usage is, not the whole help: the error stays visible.
+    const help = cmd === 'run' || cmd === 'compile' ? `wasmtime-node ${cmd} --help` : 'wasmtime-node --help'
+    process.stderr.write(`error: ${e.message}\nFor usage, run \`${help}\`.\n`)
     return 2
   }
   const err = e as { message?: string; code?: string }

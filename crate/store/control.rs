@@ -28,6 +28,8 @@ pub struct Control {
     pub deadline: Option<Instant>,
     /// `setEpochDeadline(ticks)`: epoch ticks left before the running wasm traps.
     pub ticks_left: Option<u64>,
+    /// `setFuel` was called (an out-of-fuel trap then needs no hint).
+    pub fuel_given: bool,
 }
 
 impl ResourceLimiter for Host {
@@ -120,7 +122,11 @@ pub struct Limits {
 /// The execution-control operations of a store (`lib/` `Store` methods).
 impl StoreCore {
     pub fn set_fuel(&self, fuel: u64) -> Res<()> {
-        self.cx()?.set_fuel(fuel).map_err(fuel_error)
+        let mut cx = self.cx()?;
+        cx.set_fuel(fuel).map_err(fuel_error)?;
+        cx.data_mut().control.fuel_given = true;
+        self.fuel_given();
+        Ok(())
     }
 
     pub fn get_fuel(&self) -> Res<u64> {

@@ -179,6 +179,8 @@ pub struct StoreCore {
     /// What this store's interrupt handles act on (engines with epoch interruption): kept here
     /// so that a handle can be made while a `callAsync` holds the store.
     interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
+    /// Fuel was set (see `wasm_error`); carried over a transfer by `Control::fuel_given`.
+    fuel_given: Cell<bool>,
 }
 
 impl StoreCore {
@@ -217,6 +219,7 @@ impl StoreCore {
         if let Some(target) = &interrupt_target {
             interrupt::register(thread, store.data().id, target);
         }
+        let fuel_given = store.data().control.fuel_given;
         let core = Rc::new_cyclic(|me| StoreCore {
             me: me.clone(),
             id: store.data().id,
@@ -235,6 +238,7 @@ impl StoreCore {
             host_exception: Cell::new(ptr::null_mut()),
             accounted: Cell::new(0),
             interrupt_target,
+            fuel_given: Cell::new(fuel_given),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
@@ -447,7 +451,22 @@ impl StoreCore {
         {
             return f;
         }
-        Fail::from_wasm(e, link_phase)
+        let mut fail = Fail::from_wasm(e, link_phase);
+        if let Fail::New(err) = &mut fail
+            && err.trap.as_ref().is_some_and(|(code, _)| code == "out_of_fuel")
+            && !self.fuel_given.get()
+        {
+            // wasmtime's default (a metering store starts empty) surprises: say what to do.
+            err.message.push_str(
+                ": this store was never given fuel, and an engine with consumeFuel starts every store at 0 (pass { fuel: n } to new Store, or call store.setFuel(n))",
+            );
+        }
+        fail
+    }
+
+    /// `setFuel` was called on this store (or on the store it was transferred from).
+    pub fn fuel_given(&self) {
+        self.fuel_given.set(true);
     }
 
     /// Keep a host function's exception until the entry point rethrows it. The value is boxed
