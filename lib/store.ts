@@ -103,6 +103,8 @@ export class Store<T = unknown> {
     checkKeys(options, ['data', 'fuel', 'limits', 'timeoutMs', 'wasi', 'async', 'fuelYieldInterval'], 'store')
     if (options.async !== undefined && typeof options.async !== 'boolean') throw typeError('async must be a boolean')
     this._native = new native.NativeStore(this.engine._native, options.async === true)
+    // Its wasm state goes as soon as V8 collects it, not when the event loop runs finalizers.
+    native.NativeStore.watch(this._native)
     this.data = options.data as T
     if (options.fuel !== undefined) this.setFuel(options.fuel)
     if (options.limits !== undefined) this.setLimits(options.limits)
@@ -220,6 +222,7 @@ export class Store<T = unknown> {
     const wanted = frozenJson<ImportType[]>(native.NativeStore.transferHostFunctions(t.id))
     const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
     const [nstore, ...nobjs] = native.NativeStore.receive(t.id, t.names.length) as [Native.NativeStore, ...unknown[]]
+    native.NativeStore.watch(nstore)
     const engine = Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],

@@ -18,6 +18,7 @@ use crate::base::raw;
 use crate::call::executor;
 use crate::store::control::Limits;
 use crate::store::core::StoreCore;
+use crate::store::reclaim;
 use crate::store::transfer::{self, Moved};
 use crate::store::wasi::{self, WasiConfig};
 
@@ -56,6 +57,19 @@ impl NativeStore {
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, engine: &NativeEngine, is_async: Option<bool>) -> Self {
         NativeStore { core: StoreCore::new(env.raw(), engine.info.clone(), is_async == Some(true)) }
+    }
+
+    /// Release `store`'s wasm state as soon as V8 has collected this object (see store/reclaim.rs).
+    #[napi(catch_unwind)]
+    pub fn watch(env: Env, store: Unknown) -> napi::Result<()> {
+        throwing(&env, || {
+            // SAFETY: `store` is a live handle of this callback.
+            let s = unsafe { raw::unwrap_class::<NativeStore>(env.raw(), store.raw()) }
+                .ok_or_else(|| Fail::type_error("expected a NativeStore"))?;
+            // SAFETY: on this env's thread, inside a callback.
+            unsafe { reclaim::watch(env.raw(), store.raw(), &s.core) };
+            Ok(())
+        })
     }
 
     /// Whether this store was created with `async: true`.

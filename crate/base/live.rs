@@ -48,6 +48,11 @@ impl Drop for Live {
     }
 }
 
+/// How many objects of `kind` are alive now (process-wide).
+pub fn count(kind: Kind) -> i64 {
+    COUNTS[kind as usize].load(Ordering::Relaxed)
+}
+
 /// The live-object counts of the whole process (all threads).
 #[napi_derive::napi(object)]
 pub struct LiveObjects {
