@@ -15,7 +15,7 @@ import * as path from 'node:path'
 
 import { Engine, Instance, liveObjects, Memory, Module, Store, StoreStateError } from '../dist/index.js'
 import type { ExportedFunction } from '../dist/index.js'
-import { assertBackToBaseline, baseline, type Census, rss, settle, tick } from './helpers/gc'
+import { assertBackToBaseline, baseline, type Census, gc, rss, settle, tick } from './helpers/gc'
 
 const MiB = 1024 * 1024
 const LIMIT = 200 * MiB
@@ -216,4 +216,37 @@ test.serial('200,000 stores dropped in a synchronous loop (Instance), 60,000 eac
     // their finalizers run (≈ 2 KiB per store): bounded here at twice that, the gap reported.
     t.true(x.peakRssGrowthMiB <= 512, `${x.mode}: RSS grew by ${x.peakRssGrowthMiB} MiB`)
   }
+})
+
+test.serial('objects of a dropped store that JS still reaches keep working while dropped stores are released around them', (t) => {
+  // store/reclaim.rs disposes a store once V8 has collected its JS object: every object of the
+  // store must keep that object alive, whichever of them is the only one kept.
+  const wat = `(module (import "env" "f" (func $f (param i32) (result i32))) (memory (export "mem") 1)
+    (global (export "g") (mut i32) (i32.const 5)) (table (export "t") 2 funcref)
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "go") (param i32) (result i32) (call $f (local.get 0))))`
+  const module = new Module(Engine.default, wat)
+  const exportsOf = () => new Instance(new Store(Engine.default), module, { env: { f: (x: number) => x + 1 } }).exports as Record<string, unknown>
+  const kept = {
+    add: exportsOf().add as ExportedFunction,
+    go: exportsOf().go as ExportedFunction,
+    mem: exportsOf().mem as Memory,
+    g: exportsOf().g as { value: number },
+    t: exportsOf().t as { size(): number },
+    exports: exportsOf(),
+    func: (exportsOf().add as ExportedFunction).func,
+  }
+  // Pile dropped stores up past the point where they are watched, and let V8 collect them.
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 2000; i++) new Instance(new Store(Engine.default), module, { env: { f: (x: number) => x } })
+    gc()
+  }
+  t.is(kept.add(2, 3), 5)
+  t.is(kept.go(4), 5)
+  kept.mem.write(0, new Uint8Array([7]))
+  t.is(kept.mem.read(0, 1)[0], 7)
+  t.is(kept.g.value, 5)
+  t.is(kept.t.size(), 2)
+  t.is((kept.exports.add as ExportedFunction)(1, 1), 2)
+  t.is(kept.func.call(4, 4), 8)
 })
