@@ -13,8 +13,9 @@ import * as instantiate from './instantiate.mjs'
 import * as compile from './compile.mjs'
 import * as compute from './compute.mjs'
 import * as footprint from './footprint.mjs'
+import * as strings from './strings.mjs'
 
-const SUITES = { calls, epoch, async: asyncCalls, threads, instantiate, compile, compute, footprint }
+const SUITES = { calls, epoch, async: asyncCalls, threads, instantiate, compile, compute, footprint, strings }
 const args = process.argv.slice(2)
 const at = args.indexOf('--compare')
 const compareFile = at >= 0 ? args[at + 1] : undefined

@@ -7,7 +7,7 @@ export { Memory } from './memory'
 export { Table } from './table'
 export { Global } from './global'
 export { ExternRef } from './externref'
-export { Instance, type Imports, type ImportValue, type ExportValue } from './instance'
+export { Instance, type Imports, type ImportValue, type ExportValue, type PassOptions } from './instance'
 export { Linker, InstancePre } from './linker'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError,

@@ -1,18 +1,20 @@
 import type { Native } from './native'
 import { wrapAs, type Shared } from './wrap'
 import { native } from './native'
-import { LinkError, typeError } from './errors'
+import { LinkError, WasmtimeError, typeError } from './errors'
 import { Store, checkStore, type HostFunction } from './store'
 import { Func, exportedCallable, funcOf, newHostFunc, type ExportedFunction } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { Module, checkModule } from './module'
-import type { FuncType, ImportType } from './types'
+import { checkKeys, type FuncType, type ImportType } from './types'
 
 export type ImportValue = HostFunction | Func | Memory | Table | Global
 export type Imports = Record<string, Record<string, ImportValue>>
 export type ExportValue = ExportedFunction | Memory | Table | Global
+
+const utf8 = new TextEncoder()
 
 /** The public wrapper of a native extern. */
 export function wrapExtern(store: Store, n: unknown, type?: FuncType): ExportValue | null {
@@ -112,4 +114,77 @@ export class Instance {
     const e = this.exports[name]
     return e instanceof Global ? e : null
   }
+
+  /**
+   * Copy `bytes` into guest memory allocated by the guest's own allocator, for passing to an
+   * export as (ptr, len): `const { ptr, len } = instance.passBytes(data)`. `alloc` names the
+   * allocator export — `cabi_realloc(0, 0, align, size)` (the component model's, exported by
+   * wit-bindgen and most toolchains: the default) or a `malloc(size)`-like one — and `memory`
+   * the memory export. The guest owns the allocation (free it through the guest as it expects).
+   */
+  passBytes(bytes: ArrayBufferView | ArrayBuffer, opts: PassOptions = {}): { ptr: number; len: number } {
+    if (!ArrayBuffer.isView(bytes) && !(bytes instanceof ArrayBuffer)) throw typeError('bytes must be an ArrayBuffer or an ArrayBufferView')
+    const len = bytes.byteLength
+    const { memory, alloc } = allocatorOf(this, opts)
+    const ptr = alloc(len)
+    memory.write(ptr, bytes)
+    return { ptr, len }
+  }
+
+  /** `passBytes` for a string, as UTF-8: `len` is its length in bytes. */
+  passString(text: string, opts: PassOptions = {}): { ptr: number; len: number } {
+    if (typeof text !== 'string') throw typeError('text must be a string')
+    return this.passBytes(utf8.encode(text), opts)
+  }
+}
+
+/** Options of `passBytes`/`passString`. */
+export interface PassOptions {
+  /** The allocator export: `cabi_realloc` (default) or a `(size) -> ptr` function such as `malloc`. */
+  alloc?: string
+  /** The memory export (default `memory`). */
+  memory?: string
+}
+
+interface Allocator {
+  memory: Memory
+  alloc: (size: number) => number
+}
+
+/** Allocators resolved per instance and (alloc, memory) names: resolved once, used per call. */
+const allocators = new WeakMap<Instance, Map<string, Allocator>>()
+
+/** The memory and a `(size) => ptr` allocation through the guest's allocator export. */
+function allocatorOf(inst: Instance, opts: PassOptions): Allocator {
+  if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
+  checkKeys(opts, ['alloc', 'memory'], 'passBytes')
+  const allocName = opts.alloc ?? 'cabi_realloc'
+  const memName = opts.memory ?? 'memory'
+  if (typeof allocName !== 'string' || typeof memName !== 'string') throw typeError('alloc and memory must be export names (strings)')
+  let byName = allocators.get(inst)
+  if (!byName) allocators.set(inst, (byName = new Map()))
+  const key = `${allocName}\0${memName}`
+  let a = byName.get(key)
+  if (!a) byName.set(key, (a = resolveAllocator(inst, allocName, memName)))
+  return a
+}
+
+function resolveAllocator(inst: Instance, allocName: string, memName: string): Allocator {
+  const memory = inst.getMemory(memName)
+  if (!memory) throw typeError(`the instance exports no memory "${memName}"`, 'ERR_INVALID_ARG_VALUE')
+  const fn = inst.exports[allocName]
+  if (typeof fn !== 'function') throw typeError(`the instance exports no function "${allocName}" to allocate with`, 'ERR_INVALID_ARG_VALUE')
+  const { params, results } = fn.type
+  const i32 = (ts: readonly string[]) => ts.every((t) => t === 'i32')
+  let call: (size: number) => unknown
+  if (params.length === 4 && results.length === 1 && i32(params) && i32(results)) call = (size) => fn(0, 0, 1, size)
+  else if (params.length === 1 && results.length === 1 && i32(params) && i32(results)) call = (size) => fn(size)
+  else throw typeError(`"${allocName}" must be (i32) -> i32 like malloc, or (i32, i32, i32, i32) -> i32 like cabi_realloc`, 'ERR_INVALID_ARG_VALUE')
+  const alloc = (size: number) => {
+    const ptr = (call(size) as number) >>> 0
+    // 0 is NULL for both conventions (an empty request may legitimately get any pointer).
+    if (ptr === 0 && size > 0) throw new WasmtimeError(`the guest's allocator "${allocName}" returned NULL for ${size} bytes`, 'ERR_GUEST_ALLOC')
+    return ptr
+  }
+  return { memory, alloc }
 }

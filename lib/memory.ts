@@ -4,6 +4,9 @@ import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { checkKeys, checkObject, frozenJson, type MemoryType } from './types'
 
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder()
+
 /** A wasm linear memory. */
 export class Memory {
   /** Marks the object as thread-affine (see `Store.transfer`). */
@@ -58,6 +61,25 @@ export class Memory {
   write(offset: number, bytes: ArrayBufferView | ArrayBuffer): void {
     if (typeof offset !== 'number') throw typeError('offset must be a number')
     this._native.write(offset, bytes)
+  }
+
+  /**
+   * The UTF-8 text of the `length` bytes at `offset` (bounds-checked like `read`; malformed
+   * UTF-8 becomes U+FFFD, as `TextDecoder` does).
+   */
+  readString(offset: number, length: number): string {
+    return utf8Decoder.decode(this.read(offset, length))
+  }
+
+  /**
+   * Write `text` as UTF-8 at `offset`; returns the number of bytes written. Bounds-checked like
+   * `write`: text that does not fit throws `RangeError` `ERR_OUT_OF_RANGE` and writes nothing.
+   */
+  writeString(offset: number, text: string): number {
+    if (typeof text !== 'string') throw typeError('text must be a string')
+    const bytes = utf8Encoder.encode(text)
+    this.write(offset, bytes)
+    return bytes.length
   }
 
   /**

@@ -13,7 +13,9 @@ CLANG=${CLANG:-clang-14}
 for p in hasher files argsenv sandbox; do
   "$CLANG" --target=wasm32-wasi -O2 -o "$OUT/$p.wasm" "$p.c"
 done
-"$CLANG" --target=wasm32-wasi -O2 -mexec-model=reactor -o "$OUT/reactor.wasm" reactor.c
+for p in reactor strings; do
+  "$CLANG" --target=wasm32-wasi -O2 -mexec-model=reactor -o "$OUT/$p.wasm" "$p.c"
+done
 for k in kernels/*.c; do
   name=$(basename "$k" .c)
   "$CLANG" --target=wasm32-wasi -O2 -o "$OUT/kernel-$name.wasm" "$k"

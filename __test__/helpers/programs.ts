@@ -22,7 +22,7 @@ export const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]
 
 /** The tests that run the committed wasm programs (they are in the repo: a missing one is an error). */
 export function programTest(): typeof test {
-  const missing = ['hasher', 'files', 'argsenv', 'sandbox', 'reactor'].filter((p) => !fs.existsSync(path.join(WASM_DIR, `${p}.wasm`)))
+  const missing = ['hasher', 'files', 'argsenv', 'sandbox', 'reactor', 'strings'].filter((p) => !fs.existsSync(path.join(WASM_DIR, `${p}.wasm`)))
   return testWith('programs', missing.length ? `programs/wasm/{${missing.join(',')}}.wasm missing (run programs/build.sh)` : undefined)
 }
 
