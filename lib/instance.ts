@@ -152,20 +152,24 @@ interface Allocator {
 }
 
 /** Allocators resolved per instance and (alloc, memory) names: resolved once, used per call. */
-const allocators = new WeakMap<Instance, Map<string, Allocator>>()
+const allocators = new WeakMap<Instance, Map<string, Allocator> & { last?: [string, string, Allocator] }>()
 
 /** The memory and a `(size) => ptr` allocation through the guest's allocator export. */
 function allocatorOf(inst: Instance, opts: PassOptions): Allocator {
   if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
-  checkKeys(opts, ['alloc', 'memory'], 'passBytes')
+  for (const k in opts) if (k !== 'alloc' && k !== 'memory') checkKeys(opts, ['alloc', 'memory'], 'passBytes')
   const allocName = opts.alloc ?? 'cabi_realloc'
   const memName = opts.memory ?? 'memory'
   if (typeof allocName !== 'string' || typeof memName !== 'string') throw typeError('alloc and memory must be export names (strings)')
   let byName = allocators.get(inst)
   if (!byName) allocators.set(inst, (byName = new Map()))
+  // The same names as last time (the usual case) need no lookup.
+  const last = byName.last
+  if (last && last[0] === allocName && last[1] === memName) return last[2]
   const key = `${allocName}\0${memName}`
   let a = byName.get(key)
   if (!a) byName.set(key, (a = resolveAllocator(inst, allocName, memName)))
+  byName.last = [allocName, memName, a]
   return a
 }
 
