@@ -96,6 +96,28 @@ struct HostRequest {
     reply: Reply,
 }
 
+impl HostRequest {
+    /// A host call in wasmtime's raw convention, for the JS thread to run against `caller`.
+    fn new(
+        slot: u32,
+        params: &[ValType],
+        results: &[ValType],
+        caller: &mut Caller<'_, Host>,
+        raw: &[MaybeUninit<ValRaw>],
+        reply: Reply,
+    ) -> HostRequest {
+        HostRequest {
+            slot,
+            // SAFETY: wasmtime's raw convention: the first `params.len()` slots hold the arguments.
+            params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
+            param_types: params.into(),
+            result_types: results.into(),
+            caller: (caller as *mut Caller<'_, Host>).cast(),
+            reply,
+        }
+    }
+}
+
 // SAFETY: `caller` points into the wasm thread's stack frame, which stays blocked on `reply` until
 // the JS thread answers; the JS thread only uses it in that window, so the two never race.
 unsafe impl Send for Msg {}
@@ -112,15 +134,7 @@ pub fn host_call_remote(
     // Room for the JS thread's answer and a wake-up, so that neither sender ever blocks.
     let (reply, answer) = mpsc::sync_channel(2);
     let wake = reply.clone();
-    let req = HostRequest {
-        slot,
-        // SAFETY: wasmtime initialises the first `params.len()` slots with the arguments.
-        params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
-        param_types: params.into(),
-        result_types: results.into(),
-        caller: (caller as *mut Caller<'_, Host>).cast(),
-        reply: Reply::Thread(reply),
-    };
+    let req = HostRequest::new(slot, params, results, caller, raw, Reply::Thread(reply));
     // Set up before the JS thread may use the caller: from here on it is theirs until answered.
     let deadline = caller.data().control.deadline;
     let engine = caller.engine().clone();
@@ -169,15 +183,7 @@ pub async fn host_call_pooled(
         return Err(wasmtime::Trap::Interrupt.into());
     }
     let (reply, answer) = tokio::sync::oneshot::channel();
-    let req = HostRequest {
-        slot,
-        // SAFETY: wasmtime's raw convention: the first `params.len()` slots hold the arguments.
-        params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
-        param_types: params.into(),
-        result_types: results.into(),
-        caller: (caller as *mut Caller<'_, Host>).cast(),
-        reply: Reply::Fiber(reply),
-    };
+    let req = HostRequest::new(slot, params, results, caller, raw, Reply::Fiber(reply));
     let engine = caller.engine().clone();
     let target = InterruptTarget::of(caller.data_mut(), &engine);
     target.value.set_waiter(Some(Box::new(move || drop(send(route, Msg::Abandon)))));
@@ -527,14 +533,18 @@ unsafe extern "C" fn on_message(env: sys::napi_env, _cb: sys::napi_value, contex
     // `ctx` is the live call's context, and a message is handled once).
     let _scope = unsafe { HandleScope::open(env) };
     match msg {
+        // SAFETY (each arm): on the JS thread of `env` in this callback's scope, with the live call.
         Msg::Host(req) => unsafe { start_host_call(env, &ctx, req) },
+        // SAFETY: as above; the call is removed first, so it is finished and released once.
         Msg::Done(store, result) => unsafe {
             ch.remove(env, id);
             finish_call(env, &ctx, store, result);
             ctx.release(env);
         },
+        // SAFETY: as above.
         Msg::Output(out) => unsafe { forward_output(env, &ctx, &out) },
         Msg::Abandon => abandon_awaited(&ctx),
+        // SAFETY: as for `Done`: removed first, released once.
         Msg::Lost => unsafe {
             ch.remove(env, id);
             lose_call(env, &ctx);
