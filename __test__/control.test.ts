@@ -16,7 +16,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { MessageChannel, Worker, type Transferable } from 'node:worker_threads'
 
-import { Engine, Instance, InterruptHandle, LinkError, Memory, Module, Store, Table, Trap, WasmtimeError } from '../dist/index.js'
+import { Engine, Instance, InterruptHandle, Memory, Module, Store, Table, Trap, WasmtimeError } from '../dist/index.js'
 import { assertError, assertInterruptLatency, assertTimeoutFired, assertTrap, now, rejection, thrown, timedRejection, timedThrow } from './helpers/assert'
 import { fn, global, mem, table } from './helpers/util'
 
@@ -537,14 +537,13 @@ test.serial('limits.tableElements: a guest table.grow past it returns -1, a host
 
 test.serial('limits.memorySize/tableElements: a module whose initial memory or table exceeds them fails to instantiate', (t) => {
   const store = new Store(undefined, { limits: { memorySize: 4 * PAGE, tableElements: 10 } })
-  // wasmtime's words. issue 15 changes the instantiations to their own code (ERR_RESOURCE_LIMIT):
-  // a store limit is not a link failure.
+  // A store limit is not a link failure: ERR_RESOURCE_LIMIT, in wasmtime's words.
   const MEMORY_LIMIT_TEXT = 'memory minimum size of 5 pages exceeds memory limits'
   const TABLE_LIMIT_TEXT = 'table minimum size of 11 elements exceeds table limits'
   const bigMemory = new Module(Engine.default, '(module (memory 5))')
-  assertError(t, thrown(t, () => new Instance(store, bigMemory), '(memory 5)'), LinkError, 'ERR_WASM_LINK', 'a 5-page memory under memorySize 4 pages', MEMORY_LIMIT_TEXT)
+  assertError(t, thrown(t, () => new Instance(store, bigMemory), '(memory 5)'), WasmtimeError, 'ERR_RESOURCE_LIMIT', 'a 5-page memory under memorySize 4 pages', MEMORY_LIMIT_TEXT)
   const bigTable = new Module(Engine.default, '(module (table 11 funcref))')
-  assertError(t, thrown(t, () => new Instance(store, bigTable), '(table 11 funcref)'), LinkError, 'ERR_WASM_LINK', 'an 11-element table under tableElements 10', TABLE_LIMIT_TEXT)
+  assertError(t, thrown(t, () => new Instance(store, bigTable), '(table 11 funcref)'), WasmtimeError, 'ERR_RESOURCE_LIMIT', 'an 11-element table under tableElements 10', TABLE_LIMIT_TEXT)
   // The same from the host.
   assertError(t, thrown(t, () => new Memory(store, { minimum: 5 }), 'new Memory'), RangeError, 'ERR_OUT_OF_RANGE', 'a host Memory of 5 pages', MEMORY_LIMIT_TEXT)
   assertError(t, thrown(t, () => new Table(store, { element: 'funcref', minimum: 11 }), 'new Table'), RangeError, 'ERR_OUT_OF_RANGE', 'a host Table of 11 elements', TABLE_LIMIT_TEXT)
@@ -560,15 +559,14 @@ for (const [limit, wat, what] of [
   ['memories', '(module (memory 1) (func (export "f") (result i32) (i32.const 7)))', 'memory'],
   ['tables', '(module (table 1 funcref) (func (export "f") (result i32) (i32.const 7)))', 'table'],
 ] as const) {
-  test.serial(`limits.${limit}: an instantiation past the cap throws LinkError ERR_WASM_LINK`, (t) => {
+  test.serial(`limits.${limit}: an instantiation past the cap throws WasmtimeError ERR_RESOURCE_LIMIT`, (t) => {
     const module = new Module(Engine.default, wat)
     const store = new Store(undefined, { limits: { [limit]: 2 } })
     const a = new Instance(store, module)
     const b = new Instance(store, module)
-    // wasmtime's own words (bump_resource_counts). issue 15 changes this to its own code
-    // (ERR_RESOURCE_LIMIT): a store limit is not a link failure.
+    // wasmtime's own words (bump_resource_counts), with its own code: not a link failure.
     const e = thrown(t, () => new Instance(store, module), `a third ${what}`)
-    assertError(t, e, LinkError, 'ERR_WASM_LINK', `a third ${what}`, `resource limit exceeded: ${what} count too high at 3`)
+    assertError(t, e, WasmtimeError, 'ERR_RESOURCE_LIMIT', `a third ${what}`, `resource limit exceeded: ${what} count too high at 3`)
     t.is(fn(a, 'f')() + fn(b, 'f')(), 14, 'the instances made within the cap work')
     // setLimits raises the cap.
     store.setLimits({ [limit]: 3 })

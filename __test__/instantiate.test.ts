@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import { Engine, Linker, LinkError, Module, Store, StoreStateError } from '../dist/index.js'
+import { Engine, Linker, LinkError, Module, Store, StoreStateError, WasmtimeError } from '../dist/index.js'
 import { assertError, thrown } from './helpers/assert'
 import { fn, global, mem } from './helpers/util'
 
@@ -67,7 +67,7 @@ test('InstancePre: store-owned definitions tie it to that store; other engines a
   assertError(t, thrown(t, () => pre.instantiate(owner), 'disposed store'), StoreStateError, 'ERR_STORE_CLOSED', 'instantiate into the disposed owner')
 })
 
-test('pooling allocator: thousands of per-request stores reuse the slots; exhaustion is a LinkError, not a crash', (t) => {
+test('pooling allocator: thousands of per-request stores reuse the slots; exhaustion is WasmtimeError ERR_RESOURCE_EXHAUSTED, not a crash', (t) => {
   const engine = new Engine({ allocator: { pooling: { totalCoreInstances: 8, totalMemories: 8, totalTables: 8, maxMemorySize: 1 << 20 } } })
   const linker = new Linker(engine)
   linker.func('host', 'twice', { params: ['i32'], results: ['i32'] }, (x: number) => 2 * x)
@@ -81,10 +81,10 @@ test('pooling allocator: thousands of per-request stores reuse the slots; exhaus
   }
   const live = Array.from({ length: 8 }, () => new Store(engine))
   live.forEach((s) => pre.instantiate(s))
-  // wasmtime's pooling allocator's own words. issue 15 changes this to its own code
-  // (ERR_RESOURCE_EXHAUSTED, with a message saying what to do): exhaustion is not a link failure.
+  // Exhaustion is not a link failure: its own code, wasmtime's words and what to do.
   const e = thrown(t, () => pre.instantiate(new Store(engine)), 'a ninth instance')
-  assertError(t, e, LinkError, 'ERR_WASM_LINK', 'a ninth instance with 8 slots', 'maximum concurrent limit of 8 for core instances reached')
+  assertError(t, e, WasmtimeError, 'ERR_RESOURCE_EXHAUSTED', 'a ninth instance with 8 slots', 'maximum concurrent limit of 8 for core instances reached')
+  t.true(!(e instanceof LinkError) && /dispose stores/.test((e as Error).message), (e as Error).message)
   live.forEach((s) => s.dispose())
   t.is(fn(pre.instantiate(new Store(engine)), 'run')(5), 10, 'slots come back after dispose')
 })

@@ -29,6 +29,12 @@ export interface LiveObjects {
   pendingTransfers: number
   /** Objects that were `share()`d and are still alive. */
   shared: number
+  /**
+   * Share tokens issued and not received yet. Each `share()` keeps its object alive until one
+   * `fromShared` of it (so `postMessage(x.share())` needs nothing else kept); at most 1,024 are
+   * kept process-wide, the oldest released first.
+   */
+  pendingShares: number
 }
 
 /** The live-object counts of the process: see {@link LiveObjects}. */

@@ -27,5 +27,18 @@ export { setAsyncThreads, asyncThreads } from './executor'
 
 // A worker's stores are interrupted when it is terminated (see interrupt.ts).
 import { interruptOnTerminate } from './interrupt'
+import { guardReceivers } from './brand'
+import { Config as C, Engine as E } from './engine'
+import { Module as M } from './module'
+import { Store as S } from './store'
+import { Func as F } from './func'
+import { Memory as Me } from './memory'
+import { Table as T } from './table'
+import { Global as G } from './global'
+import { Instance as I } from './instance'
+import { Linker as L, InstancePre as P } from './linker'
+import { InterruptHandle as H } from './interrupt'
 
 interruptOnTerminate()
+for (const cls of [E, M, S, F, Me, T, G, I, L, P, H]) guardReceivers(cls, '_native')
+guardReceivers(C, 'options')

@@ -116,7 +116,43 @@ impl Fail {
             );
         }
         let message = format!("{err:#}");
+        if let Some(f) = Fail::resource(&err, &message) {
+            return f;
+        }
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
+    }
+
+    /// A store limit hit or a resource of the process used up, in wasmtime's own words (they are
+    /// fixed strings within wasmtime 48 and pinned by tests): not a link failure, and the
+    /// message says what to do.
+    fn resource(err: &wasmtime::Error, message: &str) -> Option<Fail> {
+        if err.is::<wasmtime::PoolConcurrencyLimitError>() {
+            return Some(Fail::with(
+                "WasmtimeError",
+                "ERR_RESOURCE_EXHAUSTED",
+                format!(
+                    "{message}: every slot of the engine's pooling allocator is in use (dispose stores you are done with, or raise the engine's pooling limits)"
+                ),
+            ));
+        }
+        if err.chain().any(|c| c.to_string().starts_with("mmap failed to ")) {
+            return Some(Fail::with(
+                "WasmtimeError",
+                "ERR_RESOURCE_EXHAUSTED",
+                format!(
+                    "{message}: the process ran out of address space for linear memories (dispose stores you are done with, or give the engine a smaller memoryReservation)"
+                ),
+            ));
+        }
+        let limited = ["resource limit exceeded:", "memory minimum size of ", "table minimum size of "];
+        if limited.iter().any(|p| message.starts_with(p)) {
+            return Some(Fail::with(
+                "WasmtimeError",
+                "ERR_RESOURCE_LIMIT",
+                format!("{message} (over the store's limits, which store.setLimits() raises, or over what the engine allows)"),
+            ));
+        }
+        None
     }
 
     /// The guest called `proc_exit` (a `WasiExit`, not a failure of the program).

@@ -70,6 +70,8 @@ pub struct LiveObjects {
     pub pending_transfers: i64,
     /// Entries of the share registry (objects that were `share()`d and are still alive).
     pub shared: i64,
+    /// Share tokens issued and not yet received (each keeps its object alive; see base/share.rs).
+    pub pending_shares: i64,
 }
 
 /// The counts now (see api/process.rs `liveObjects`).
@@ -86,5 +88,6 @@ pub fn snapshot() -> LiveObjects {
         async_calls: n(Kind::AsyncCall),
         pending_transfers: n(Kind::PendingTransfer),
         shared: crate::base::share::registry_len() as i64,
+        pending_shares: crate::base::share::pinned_len() as i64,
     }
 }
