@@ -654,6 +654,37 @@ test.serial('worker.terminate() of a worker stuck in a sync (loop (br 0)) resolv
   t.is(fn(new Instance(new Store(), SPIN, { host: { started: () => {} } }), 'ok')(), 1, 'this thread still runs wasm')
 })
 
+/** Runs workers/terminate-unloaded-child.cjs (`how`); resolves with its exit code, stdout and stderr. */
+async function unloadedMainChild(t: ExecutionContext, how: 'terminate' | 'exit'): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const script = path.join(WORKERS_DIR, 'terminate-unloaded-child.cjs')
+  const child = spawnChild(process.execPath, [script, how, path.resolve(__dirname, '../dist/index.js')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  t.teardown(() => clearTimeout(killer))
+  const t0 = performance.now()
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  return { code, stdout, stderr, ms: performance.now() - t0 }
+}
+
+// issue 15: the patch that interrupts a worker's stores on terminate() lives in the threads that
+// load the package; a worker's own sync calls watch for the termination too (store/control.rs).
+test.serial('worker.terminate() of a worker stuck in wasm works when the main thread never loaded the package', async (t) => {
+  const r = await unloadedMainChild(t, 'terminate')
+  t.is(r.code, 0, `the child process ends by itself (killed after 30 s); stderr: ${r.stderr.slice(-2000)}`)
+  const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { code?: number; ms?: number; mainLoaded?: boolean }
+  t.is(report.mainLoaded, false, 'the main thread never loaded wasmtime-node')
+  t.is(report.code, 1, 'terminate() resolves with exit code 1')
+  assertInterruptLatency(t, report.ms ?? Infinity, 'a worker spinning in a sync call, main thread without the package', 'from terminate() until it resolved')
+})
+
+test.serial('process.exit() with a worker stuck in wasm exits when the main thread never loaded the package', async (t) => {
+  const r = await unloadedMainChild(t, 'exit')
+  t.is(r.code, 0, `process.exit(0) ends the process (killed after 30 s); stderr: ${r.stderr.slice(-2000)}`)
+})
+
 interface EndRound {
   code: number | string
   endMs: number

@@ -89,6 +89,21 @@ test('pooling allocator: thousands of per-request stores reuse the slots; exhaus
   t.is(fn(pre.instantiate(new Store(engine)), 'run')(5), 10, 'slots come back after dispose')
 })
 
+test('address space used up (ulimit -v): WasmtimeError ERR_RESOURCE_EXHAUSTED saying what to do; the process keeps working', (t) => {
+  // About 19 GiB of address space: Node starts, and each 1-page memory reserves 4 GiB + guard.
+  const script = path.join(__dirname, 'workers', 'address-space-child.cjs')
+  const api = path.resolve(__dirname, '../dist/index.js')
+  const r = spawnSync('bash', ['-c', `ulimit -v 20000000 && exec "${process.execPath}" "${script}" "${api}"`], { encoding: 'utf8', timeout: 120_000 })
+  t.is(r.status, 0, r.stderr)
+  const { plain, small } = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  t.true(plain.held >= 1 && plain.held < 1000, `stores that fit: ${plain.held}`)
+  t.like(plain.error, { linkError: false, wasmtimeError: true, code: 'ERR_RESOURCE_EXHAUSTED' })
+  t.regex(plain.error.message, /^mmap failed to reserve .*: the process ran out of address space .*dispose stores.*memoryReservation/)
+  t.is(plain.after, 7, 'after the dispose, instantiation works again')
+  t.is(small.held, 200, 'with a 1 MiB memoryReservation, 200 stores fit where a handful did')
+  t.is(small.error, undefined)
+})
+
 test('compile cache: a second compile (also in another process) loads the cached module', (t) => {
   const dir = tmp(t)
   const engine = new Engine({ cache: { directory: dir } })

@@ -259,6 +259,25 @@ pub unsafe fn take_exception(env: Env) -> Value {
     out
 }
 
+/// Whether Node is tearing down `env`'s thread (`worker.terminate()`, `process.exit()`): N-API then
+/// refuses to run JS, which a read of a plain data property of the global object shows without
+/// running any. (Node sets that state from the terminating thread; nothing else of it can be seen
+/// from a thread that is busy in wasm.)
+///
+/// SAFETY: `env` is this thread's live env, inside a callback (not on a fiber stack).
+pub unsafe fn env_stopping(env: Env) -> bool {
+    // SAFETY: the contract above; the scope keeps the probe's handles from accumulating.
+    let _scope = unsafe { HandleScope::open(env) };
+    let (mut global, mut value) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: as above.
+    if unsafe { sys::napi_get_global(env, &mut global) } != sys::Status::napi_ok {
+        return false;
+    }
+    // SAFETY: as above; `undefined` is a non-writable data property of every global object.
+    let status = unsafe { sys::napi_get_named_property(env, global, c"undefined".as_ptr(), &mut value) };
+    status == sys::Status::napi_pending_exception || status == sys::Status::napi_cannot_run_js
+}
+
 /// A handle scope closed on drop, so that a long-running guest calling the host in a loop does
 /// not accumulate handles in the outer callback's scope.
 pub struct HandleScope(Env, sys::napi_handle_scope);

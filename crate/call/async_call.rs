@@ -367,7 +367,7 @@ pub fn call_async(
     let mut store = core.begin_async()?;
     // An interrupt stops the call running when it is made; it does not carry over.
     store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
-    let mut ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info);
+    let mut ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info, false);
     let pooled = store.data().is_async;
     if pooled && ticker.is_none() && core.engine_info.value.epoch_interruption {
         // Epoch ticks are what make a busy pooled guest yield to the others.

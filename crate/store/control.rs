@@ -9,6 +9,7 @@ use wasmtime::{ResourceLimiter, Store, StoreContextMut, UpdateDeadline};
 
 use crate::base::engine::{EngineInfo, TickerUse, use_ticker};
 use crate::base::error::{Fail, Res};
+use crate::base::raw;
 use crate::base::share::Shareable;
 use crate::store::core::{Host, StoreCore};
 
@@ -30,7 +31,16 @@ pub struct Control {
     pub ticks_left: Option<u64>,
     /// `setFuel` was called (an out-of-fuel trap then needs no hint).
     pub fuel_given: bool,
+    /// The running sync call is in a worker thread: epoch ticks look, now and then, whether the
+    /// worker is being terminated (see `begin_call`).
+    pub watch_exit: bool,
+    /// Epoch ticks seen by the running call (the exit probe runs every `EXIT_PROBE_TICKS`).
+    pub ticks_seen: u32,
 }
+
+/// How often, in epoch ticks (1 ms), a sync call in a worker looks whether the worker is being
+/// terminated: a termination then takes effect within about this many milliseconds.
+const EXIT_PROBE_TICKS: u32 = 16;
 
 impl ResourceLimiter for Host {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -80,6 +90,14 @@ pub fn watch_epochs(store: &mut Store<Host>) {
                 return Ok(UpdateDeadline::Interrupt);
             }
         }
+        if h.control.watch_exit && !h.is_async && h.entry.route.is_none() && !h.entry.env.is_null() {
+            h.control.ticks_seen = h.control.ticks_seen.wrapping_add(1);
+            // SAFETY: a sync call of a store that is not async runs on its JS thread's own stack,
+            // inside the N-API callback that entered wasm, whose env `entry.env` is.
+            if h.control.ticks_seen % EXIT_PROBE_TICKS == 0 && unsafe { raw::env_stopping(h.entry.env) } {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+        }
         // A pooled call of an async store lets the pool's other guests run for a tick.
         if h.is_async && h.entry.route.is_some() {
             return Ok(UpdateDeadline::Yield(1));
@@ -89,14 +107,22 @@ pub fn watch_epochs(store: &mut Store<Host>) {
 }
 
 /// At the start of an outermost call: arm its deadline (and the ticker) if it has a timeout.
-pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<EngineInfo>>) -> Option<TickerUse> {
-    if cx.data().control.ticks_left.is_some() && info.value.epoch_interruption {
+///
+/// A sync call in a worker thread holds the ticker too, to notice `worker.terminate()`: the
+/// terminating thread interrupts the worker's stores itself only if it loaded this package
+/// (lib/interrupt.ts); otherwise nothing else could stop a guest that never returns, and the
+/// termination (or `process.exit()`) would wait for it forever. The main thread pays nothing.
+pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<EngineInfo>>, in_worker: bool) -> Option<TickerUse> {
+    let epochs = info.value.epoch_interruption;
+    if cx.data().control.ticks_left.is_some() && epochs {
         cx.set_epoch_deadline(1); // ticks count from this call, not from a stale deadline
     }
     let c = &mut cx.data_mut().control;
     let timeout = c.next_timeout.take().or(c.default_timeout);
     c.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    if timeout.is_none() || !info.value.epoch_interruption {
+    c.watch_exit = in_worker && epochs;
+    c.ticks_seen = 0;
+    if !epochs || (timeout.is_none() && !c.watch_exit) {
         return None;
     }
     Some(use_ticker(info))

@@ -407,7 +407,7 @@ impl StoreCore {
             // An interrupt stops the call running when it is made; it does not carry over.
             cx.data().interrupt.store(false, Ordering::Relaxed);
             wasi::begin_call(cx.data());
-            control::begin_call(&mut cx, &self.engine_info)
+            control::begin_call(&mut cx, &self.engine_info, self.thread != 0)
         } else {
             None
         };
