@@ -34,22 +34,8 @@ case $(uname -m) in
   *) echo "unsupported machine: $(uname -m)" >&2; exit 2 ;;
 esac
 
-# fetch SPEC: `npm pack` SPEC into the cache and unpack it once per exact version; prints the
-# directory (…/package). Falls back to an unpacked copy already in the cache when offline.
-fetch() {
-  local spec=$1 base tgz dir
-  base=$(echo "${spec%@*}" | sed 's|^@||; s|/|-|')
-  if tgz=$(cd "$CACHE/tarballs" && npm pack "$spec" --silent 2>"$CACHE/logs/pack-$base.err" | tail -1) && [ -n "$tgz" ]; then
-    dir=$CACHE/${tgz%.tgz}
-    if [ ! -d "$dir/package" ]; then
-      mkdir -p "$dir" && tar xzf "$CACHE/tarballs/$tgz" -C "$dir" || return 1
-    fi
-  else
-    dir=$(ls -d "$CACHE/$base"-* 2>/dev/null | sort -V | tail -1)
-    [ -n "$dir" ] || { echo "npm pack $spec failed: $(cat "$CACHE/logs/pack-$base.err")" >&2; return 1; }
-  fi
-  echo "$dir/package"
-}
+# fetch SPEC: the runtime's unpacked directory (…/package), from scripts/fetch-runtime.sh.
+fetch() { "$ROOT/scripts/fetch-runtime.sh" "$1" "$CACHE"; }
 
 # name | command... : the runtimes to test
 RUNTIMES=()
