@@ -567,7 +567,7 @@ for (const [limit, wat, what] of [
     // wasmtime's own words (bump_resource_counts), with its own code: not a link failure.
     const e = thrown(t, () => new Instance(store, module), `a third ${what}`)
     assertError(t, e, WasmtimeError, 'ERR_RESOURCE_LIMIT', `a third ${what}`, `resource limit exceeded: ${what} count too high at 3`)
-    t.is(fn(a, 'f')() + fn(b, 'f')(), 14, 'the instances made within the cap work')
+    t.is(fn<() => number>(a, 'f')() + fn<() => number>(b, 'f')(), 14, 'the instances made within the cap work')
     // setLimits raises the cap.
     store.setLimits({ [limit]: 3 })
     t.is(fn(new Instance(store, module), 'f')(), 7, 'setLimits raises the cap')
@@ -626,7 +626,7 @@ for (const [name, engine] of [['the default engine', Engine.default], ['maxWasmS
         },
       },
     })
-    go = fn(inst, 'go')
+    go = fn<(n: number) => number>(inst, 'go')
     t.is(go(10), 10)
     // wasmtime's stack limit counts from the outermost wasm entry, JS frames in between included,
     // and it (512 KiB, or 64 KiB) is below V8's own (~984 KiB): wasm runs out first, never JS.

@@ -316,7 +316,8 @@ test('f64: doubles round-trip exactly', (t) => {
 })
 
 test('v128: 16-byte Uint8Array in and out', (t) => {
-  const { f } = values()
+  const { instance } = values()
+  const f = (name: string) => fn<(...v: Uint8Array[]) => Uint8Array>(instance, name)
   const bytes = new Uint8Array(16).map((_, i) => i * 17)
   const out = f('v128_id')(bytes)
   t.true(out instanceof Uint8Array)
@@ -480,7 +481,7 @@ test('host functions receive and return every value type', (t) => {
   t.is((func as ExportedFunction)(), 7, 'a funcref received by the host is callable')
 
   t.deepEqual(fn(instance, 'make')(), [-1, -1n, Math.fround(0.1), 0.1])
-  t.deepEqual(lanes32(fn(instance, 'make_v128')()), [5, -6, 7, -8])
+  t.deepEqual(lanes32(fn<() => Uint8Array>(instance, 'make_v128')()), [5, -6, 7, -8])
 
   const obj = { from: 'host' }
   refToReturn = obj

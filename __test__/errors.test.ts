@@ -201,7 +201,7 @@ test('arguments: wrong count is TypeError ERR_INVALID_ARG_COUNT', (t) => {
   t.throws(() => f('two')(), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, 'none')
   t.throws(() => f('two')(1, 2, 3), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, 'too many')
   t.throws(() => f('none')(1), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, 'one to a nullary function')
-  const host = new Func(store, { params: ['i32'], results: ['i32'] }, (x: number) => x)
+  const host: Func = new Func(store, { params: ['i32'], results: ['i32'] }, (x: number) => x) // untyped: wrong calls on purpose
   t.throws(() => host.call(), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, 'Func.call too few')
   t.throws(() => host.call(1, 2), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, 'Func.call too many')
   t.throws(() => f('two').func.call(1), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_COUNT' }, '.func.call too few')
@@ -495,7 +495,7 @@ for (const [label, make] of THROWN) {
             throw thrown
           }
           if (n >= 3) return 100
-          return fn(instance, 'enter')(n + 1) + 1
+          return fn<(n: number) => number>(instance, 'enter')(n + 1) + 1
         },
       },
     })
@@ -544,7 +544,7 @@ test('a host exception caught by an intermediate host function does not disturb 
           }
           return -1
         }
-        return fn(instance, 'enter')(n + 1) + 1
+        return fn<(n: number) => number>(instance, 'enter')(n + 1) + 1
       },
     },
   })

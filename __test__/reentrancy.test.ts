@@ -126,9 +126,9 @@ test('a host function calls other exports, host Funcs and other instances of the
   instance = new Instance(store, MODULE, {
     host: {
       cb: (x: number) => {
-        const a = fn(instance, 'double')(x) // 2x
-        const b = fn(instance, 'triple').func.call(x) // 3x
-        const c = fn(other, 'neg')(x) // -x
+        const a = fn<(x: number) => number>(instance, 'double')(x) // 2x
+        const b = fn(instance, 'triple').func.call(x) as number // 3x
+        const c = fn<(x: number) => number>(other, 'neg')(x) // -x
         const d = hostFunc.call(x) // x + 1
         return a + b + c + d
       },
@@ -245,7 +245,7 @@ test('a host function receives a funcref and calls it re-entrantly', (t) => {
        (func (export "go") (param i32) (result i32) (call $apply (ref.func $sq) (local.get 0))))`,
   )
   const instance = new Instance(store, m, {
-    host: { apply: (f: ExportedFunction, x: number) => f(x) + f(x + 1) },
+    host: { apply: (f: ExportedFunction<(x: number) => number>, x: number) => f(x) + f(x + 1) },
   })
   t.is(fn(instance, 'go')(3), 9 + 16)
 })
@@ -253,7 +253,7 @@ test('a host function receives a funcref and calls it re-entrantly', (t) => {
 test('Func.call from JS into a host Func that calls back into wasm', (t) => {
   const store = new Store()
   let instance: Instance
-  const viaFunc = new Func(store, { params: ['i32'], results: ['i32'] }, (x: number) => fn(instance, 'run')(x) + 1)
+  const viaFunc = new Func(store, { params: ['i32'], results: ['i32'] }, (x: number) => fn<(x: number) => number>(instance, 'run')(x) + 1)
   instance = new Instance(store, MODULE, { host: { cb: (x: number) => fn(instance, 'double')(x) } })
   t.is(viaFunc.call(5), 11)
 })
@@ -297,7 +297,7 @@ test('many nested calls in a row leave no state behind', (t) => {
   let depth = 0
   const { instance, f } = setup((x) => {
     depth++
-    const r = x > 0 ? fn(instance, 'run')(x - 1) + 1 : 0
+    const r = x > 0 ? fn<(x: number) => number>(instance, 'run')(x - 1) + 1 : 0
     depth--
     return r
   })

@@ -6,7 +6,6 @@ import test from 'ava'
 import * as fs from 'node:fs'
 
 import { Engine, Instance, Linker, Memory, Module, Store, WasmtimeError } from '../dist/index.js'
-import type { ExportedFunction } from '../dist/index.js'
 import { assertError, thrown } from './helpers/assert'
 import { program, programTest } from './helpers/programs'
 
@@ -19,12 +18,24 @@ function fnv1a(bytes: Uint8Array): number {
   return h
 }
 
+/** The exports of programs/strings.c, declared (pointers and sizes are i32s). */
+interface StringsExports {
+  _initialize(): void
+  alloc(size: number): number
+  dealloc(ptr: number): void
+  cabi_realloc(old: number, oldSize: number, align: number, newSize: number): number
+  count_chars(ptr: number, len: number): number
+  shout(ptr: number, len: number): number
+  fnv1a(ptr: number, len: number): number
+  memory: Memory
+}
+
 function guest() {
   const linker = new Linker(Engine.default)
   linker.defineWasi()
   const store = new Store(Engine.default, { wasi: {} })
-  const instance = linker.instantiate(store, new Module(Engine.default, fs.readFileSync(program('strings.wasm'))))
-  const ex = instance.exports as Record<string, ExportedFunction>
+  const instance = linker.instantiate<StringsExports>(store, new Module(Engine.default, fs.readFileSync(program('strings.wasm'))))
+  const ex = instance.exports
   ex._initialize()
   return { instance, ex, memory: instance.getMemory('memory')! }
 }

@@ -2,16 +2,19 @@ import type { Native } from './native'
 import { AFFINE, wrapAs } from './wrap'
 import { native } from './native'
 import { typeError } from './errors'
-import { Store, checkStore, type CallOptions, type HostFunction } from './store'
-import { checkFuncType, checkKeys, frozenJson, type FuncType, type ValType } from './types'
+import { Store, checkStore, type CallOptions } from './store'
+import { checkFuncType, checkKeys, frozenJson, type FuncSignature, type FuncType, type HostFunction, type UntypedSignature, type ValType } from './types'
 
-/** A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ExportedFunction = ((...args: any[]) => any) & {
+/**
+ * A callable wasm function, as in `instance.exports`: `.type`, `.func`, `.callAsync`. `F` is its
+ * JS signature: the one declared by `Instance<E>`'s `E`, or `FuncSignature<T>` of a `Func<T>`;
+ * without it, any arguments and an `unknown` result (narrow it, or declare the exports).
+ */
+export type ExportedFunction<F extends UntypedSignature = UntypedSignature> = F & {
   readonly type: FuncType
   readonly func: Func
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  callAsync(...args: any[]): Promise<any>
+  /** The call on another thread (see `Func#callAsync`); `CallOptions` may follow the arguments. */
+  callAsync(...args: Parameters<F> | [...Parameters<F>, CallOptions]): Promise<Awaited<ReturnType<F>>>
 }
 
 type Conv = (v: unknown) => unknown
@@ -266,8 +269,12 @@ function hostFuncNative(store: Store, type: FuncType, fn: HostFunction, module: 
   }
 }
 
-/** A wasm function: exported by an instance, or a JS host function with a declared type. */
-export class Func {
+/**
+ * A wasm function: exported by an instance, or a JS host function with a declared type. `T` is
+ * its type when known as a literal (`new Func(store, { params: ['i32'], results: ['i32'] }, fn)`
+ * infers it): then `fn`, `call` and `callable` are typed by it (see `HostFunction`, `FuncSignature`).
+ */
+export class Func<const T extends FuncType = FuncType> {
   /** Marks the object as thread-affine (see `Store.transfer`). */
   readonly threadAffine: symbol = AFFINE
   /** @internal */
@@ -283,7 +290,7 @@ export class Func {
    * A JS host function of the given type. `name` (`{ module, name }`) is what `Store.receive`
    * re-binds it by after a transfer; the default is `{ module: '', name: 'func<N>' }`.
    */
-  constructor(store: Store, type: FuncType, fn: HostFunction, name: { module?: string; name?: string } = {}) {
+  constructor(store: Store, type: T, fn: HostFunction<T>, name: { module?: string; name?: string } = {}) {
     checkStore(store)
     const t = checkFuncType(type)
     if (typeof fn !== 'function') throw typeError('a host function must be a function')
@@ -291,7 +298,7 @@ export class Func {
     const module = name.module ?? ''
     const fname = name.name ?? `func${store._fns.length}`
     if (typeof module !== 'string' || typeof fname !== 'string') throw typeError('module and name must be strings')
-    this._native = hostFuncNative(store, t, fn, module, fname)
+    this._native = hostFuncNative(store, t, fn as HostFunction, module, fname)
     this._store = store
     this._type = t
   }
@@ -303,22 +310,23 @@ export class Func {
     return f
   }
 
-  get type(): FuncType {
-    return (this._type ??= frozenJson(this._native.typeJson()))
+  get type(): T {
+    return (this._type ??= frozenJson(this._native.typeJson())) as T
   }
 
   /** This function as a plain callable JS function (as found in `instance.exports`). */
-  get callable(): ExportedFunction {
-    return (this._callable ??= makeCallable(this))
+  get callable(): ExportedFunction<FuncSignature<T>> {
+    return (this._callable ??= makeCallable(this as Func)) as ExportedFunction<FuncSignature<T>>
   }
 
   /** Call with JS values; one result → value, several → array, none → undefined. */
-  call(...args: unknown[]): unknown {
-    return this.callable(...args)
+  call(...args: Parameters<FuncSignature<T>>): ReturnType<FuncSignature<T>> {
+    return (this.callable as ExportedFunction)(...args) as ReturnType<FuncSignature<T>>
   }
 
-  callAsync(...args: unknown[]): Promise<unknown> {
-    return this.callable.callAsync(...args)
+  /** `call` on another thread (see `ExportedFunction#callAsync`); `CallOptions` may follow the arguments. */
+  callAsync(...args: Parameters<FuncSignature<T>> | [...Parameters<FuncSignature<T>>, CallOptions]): Promise<Awaited<ReturnType<FuncSignature<T>>>> {
+    return (this.callable as ExportedFunction).callAsync(...args) as Promise<Awaited<ReturnType<FuncSignature<T>>>>
   }
 }
 

@@ -1,13 +1,16 @@
 // wasmtime-node: the wasmtime WebAssembly engine for Node.js.
 export { Config, Engine, type EngineOptions, type PoolingOptions, type WasmFeature } from './engine'
 export { Module, wat2wasm, type BufferSource } from './module'
-export { Store, type StoreOptions, type StoreLimits, type HostFunction, type CallOptions } from './store'
+export { Store, type StoreOptions, type StoreLimits, type CallOptions } from './store'
 export { Func, type ExportedFunction } from './func'
 export { Memory } from './memory'
 export { Table } from './table'
 export { Global } from './global'
 export { ExternRef } from './externref'
-export { Instance, type Imports, type ImportValue, type ExportValue, type PassOptions } from './instance'
+export {
+  Instance, type Imports, type ImportValue, type ExportValue, type PassOptions, type Exports, type ExportShape, type ExportOf,
+  type InstanceExports,
+} from './instance'
 export { Linker, InstancePre } from './linker'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError,
@@ -15,6 +18,7 @@ export {
 } from './errors'
 export type {
   ValType, FuncType, MemoryType, TableType, GlobalType, ExternType, ImportType, ExportType,
+  HostFunction, FuncSignature, UntypedSignature, WasmToJs, JsToWasm,
 } from './types'
 export type { StoreObject } from './store'
 export { InterruptHandle } from './interrupt'

@@ -2,17 +2,32 @@ import type { Native } from './native'
 import { wrapAs, type Shared } from './wrap'
 import { native } from './native'
 import { LinkError, WasmtimeError, typeError } from './errors'
-import { Store, checkStore, type HostFunction } from './store'
+import { Store, checkStore } from './store'
 import { Func, exportedCallable, funcOf, newHostFunc, type ExportedFunction } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { Module, checkModule } from './module'
-import { checkKeys, type FuncType, type ImportType } from './types'
+import { checkKeys, type FuncType, type HostFunction, type ImportType, type UntypedSignature } from './types'
 
 export type ImportValue = HostFunction | Func | Memory | Table | Global
 export type Imports = Record<string, Record<string, ImportValue>>
 export type ExportValue = ExportedFunction | Memory | Table | Global
+/** The exports of an instance whose exports' types are not declared. */
+export type Exports = Record<string, ExportValue>
+
+/**
+ * What `E` of `Instance<E>` may declare for each export: a function's JS signature (typed
+ * exactly as the user declares it: `(a: number, b: number) => number`), a `Memory`, a `Table`
+ * or a `Global`.
+ */
+export type ExportShape<E> = { [K in keyof E]: UntypedSignature | Memory | Table | Global }
+
+/** An export as declared in `E`, as it is in `exports`: a declared signature becomes an `ExportedFunction` of it. */
+export type ExportOf<V> = V extends UntypedSignature ? (V extends { readonly func: Func } ? V : ExportedFunction<V>) : V
+
+/** `instance.exports` for the declared exports `E` (read-only). */
+export type InstanceExports<E> = { readonly [K in keyof E]: ExportOf<E[K]> }
 
 const utf8 = new TextEncoder()
 
@@ -60,14 +75,19 @@ function buildExports(store: Store, n: Native.NativeInstance, module?: Module): 
   return Object.freeze(exports)
 }
 
-/** An instantiated module. */
-export class Instance {
+/**
+ * An instantiated module. `E` declares its exports' types, checked by nobody but you:
+ * `new Instance<{ add(a: number, b: number): number; memory: Memory }>(store, module)` types
+ * `instance.exports.add(1, 2)` as a number. Without it every export is an `ExportValue`, and a
+ * function's result is `unknown`.
+ */
+export class Instance<E extends ExportShape<E> = Exports> {
   /** @internal */
   readonly _native!: Native.NativeInstance
   /** @internal */
   readonly _store!: Store
   /** The exports, like `WebAssembly.Instance#exports`: functions are callable JS functions. */
-  readonly exports!: Readonly<Record<string, ExportValue>>
+  readonly exports!: InstanceExports<E>
 
   /**
    * Instantiate `module` in `store`. `imports` is shaped like `WebAssembly.instantiate`'s:
@@ -84,34 +104,33 @@ export class Instance {
       if (typeof ns !== 'object' && typeof ns !== 'function') throw new LinkError(`import object "${imp.module}" must be an object`)
       return importExtern(store, imp, (ns as Record<string, unknown>)[imp.name])
     })
-    return Instance._wrap(store, store._native.instantiate(module._native, externs, store._fns), module)
+    return Instance._wrap<E>(store, store._native.instantiate(module._native, externs, store._fns), module)
   }
 
   /** @internal */
-  static _wrap(store: Store, n: Native.NativeInstance, module?: Module): Instance {
-    const inst = wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n, module) }, true)
-    return inst
+  static _wrap<E extends ExportShape<E> = Exports>(store: Store, n: Native.NativeInstance, module?: Module): Instance<E> {
+    return wrapAs(Instance, { _native: n, _store: store, exports: buildExports(store, n, module) }, true) as Instance<E>
   }
 
   /** The exported function `name`, or null. */
   getFunc(name: string): Func | null {
-    const e = this.exports[name]
+    const e = (this.exports as Readonly<Exports>)[name]
     return typeof e === 'function' ? e.func : null
   }
 
   /** The exported memory `name`, or null. */
   getMemory(name: string): Memory | null {
-    const e = this.exports[name]
+    const e = (this.exports as Readonly<Exports>)[name]
     return e instanceof Memory ? e : null
   }
 
   getTable(name: string): Table | null {
-    const e = this.exports[name]
+    const e = (this.exports as Readonly<Exports>)[name]
     return e instanceof Table ? e : null
   }
 
   getGlobal(name: string): Global | null {
-    const e = this.exports[name]
+    const e = (this.exports as Readonly<Exports>)[name]
     return e instanceof Global ? e : null
   }
 
@@ -152,10 +171,10 @@ interface Allocator {
 }
 
 /** Allocators resolved per instance and (alloc, memory) names: resolved once, used per call. */
-const allocators = new WeakMap<Instance, Map<string, Allocator> & { last?: [string, string, Allocator] }>()
+const allocators = new WeakMap<Instance<object>, Map<string, Allocator> & { last?: [string, string, Allocator] }>()
 
 /** The memory and a `(size) => ptr` allocation through the guest's allocator export. */
-function allocatorOf(inst: Instance, opts: PassOptions): Allocator {
+function allocatorOf(inst: Instance<object>, opts: PassOptions): Allocator {
   if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
   for (const k in opts) if (k !== 'alloc' && k !== 'memory') checkKeys(opts, ['alloc', 'memory'], 'passBytes')
   const allocName = opts.alloc ?? 'cabi_realloc'
@@ -173,10 +192,10 @@ function allocatorOf(inst: Instance, opts: PassOptions): Allocator {
   return a
 }
 
-function resolveAllocator(inst: Instance, allocName: string, memName: string): Allocator {
+function resolveAllocator(inst: Instance<object>, allocName: string, memName: string): Allocator {
   const memory = inst.getMemory(memName)
   if (!memory) throw typeError(`the instance exports no memory "${memName}"`, 'ERR_INVALID_ARG_VALUE')
-  const fn = inst.exports[allocName]
+  const fn = (inst.exports as Readonly<Exports>)[allocName]
   if (typeof fn !== 'function') throw typeError(`the instance exports no function "${allocName}" to allocate with`, 'ERR_INVALID_ARG_VALUE')
   const { params, results } = fn.type
   const i32 = (ts: readonly string[]) => ts.every((t) => t === 'i32')

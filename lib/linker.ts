@@ -2,14 +2,14 @@ import type { Native } from './native'
 import { native } from './native'
 import { LinkError, StoreStateError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
-import { Store, checkStore, type HostFunction } from './store'
+import { Store, checkStore } from './store'
 import { Func, funcIn, funcOf, hostEntry } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
-import { Instance } from './instance'
+import { Instance, type ExportShape, type Exports } from './instance'
 import { Module, checkModule } from './module'
-import { checkFuncType, type FuncType } from './types'
+import { checkFuncType, type FuncType, type HostFunction } from './types'
 import { AFFINE, wrapAs, type Shared } from './wrap'
 
 function checkName(v: unknown, what: string): string {
@@ -66,14 +66,17 @@ export class Linker {
     return this
   }
 
-  /** Define a JS host function `module`.`name` of the given type. */
-  func(module: string, name: string, type: FuncType, fn: HostFunction): this {
+  /**
+   * Define a JS host function `module`.`name` of the given type. A literal `type` types `fn`
+   * (see `HostFunction`): `func('env', 'add', { params: ['i32', 'i32'], results: ['i32'] }, (a, b) => a + b)`.
+   */
+  func<const T extends FuncType>(module: string, name: string, type: T, fn: HostFunction<T>): this {
     checkName(module, 'module')
     checkName(name, 'name')
     const t = checkFuncType(type)
     if (typeof fn !== 'function') throw typeError('a host function must be a function')
     this._native.func(module, name, [...t.params], [...t.results])
-    this.#fns.push({ type: t, fn })
+    this.#fns.push({ type: t, fn: fn as HostFunction })
     return this
   }
 
@@ -86,7 +89,7 @@ export class Linker {
   }
 
   /** Define every export of `instance` under module name `name`. */
-  defineInstance(store: Store, name: string, instance: Instance): this {
+  defineInstance(store: Store, name: string, instance: Instance<object>): this {
     this.#sameEngine(checkStore(store))
     this.#useStore(store)
     if (!(instance instanceof Instance)) throw typeError('instance must be an Instance')
@@ -94,26 +97,30 @@ export class Linker {
     return this
   }
 
-  /** Instantiate `module` in `store`, resolving its imports from this linker. */
-  instantiate(store: Store, module: Module | Shared<'Module'>): Instance {
+  /**
+   * Instantiate `module` in `store`, resolving its imports from this linker. `E` declares the
+   * exports' types, as for `new Instance<E>(…)`.
+   */
+  instantiate<E extends ExportShape<E> = Exports>(store: Store, module: Module | Shared<'Module'>): Instance<E> {
     checkStore(store)
     module = checkModule(module)
     if (this.#store && this.#store !== store) {
       throw new StoreStateError('this linker holds items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
     }
     this.#bind(store)
-    return Instance._wrap(store, this._native.instantiate(store._native, module._native, store._fns), module)
+    return Instance._wrap<E>(store, this._native.instantiate(store._native, module._native, store._fns), module)
   }
 
   /**
    * Resolve the imports once for many instantiations of `module` (wasmtime's `InstancePre`):
    * each `pre.instantiate(store)` then skips name resolution and type checks. Throws
    * `LinkError` now if an import is missing. Later definitions in this linker do not affect it.
+   * `E` declares the exports' types of the instances it makes, as for `new Instance<E>(…)`.
    */
-  instantiatePre(module: Module | Shared<'Module'>): InstancePre {
+  instantiatePre<E extends ExportShape<E> = Exports>(module: Module | Shared<'Module'>): InstancePre<E> {
     const m = checkModule(module)
     const fields = { linker: this, module: m, _native: this._native.instantiatePre(m._native), _store: this.#store, _fnCount: this.#fns.length }
-    return wrapAs(InstancePre as unknown as abstract new () => InstancePre, fields, true)
+    return wrapAs(InstancePre as unknown as abstract new () => InstancePre<E>, fields, true)
   }
 
   /** @internal Bind this linker's host functions into `store` (see `#bind`). */
@@ -147,8 +154,11 @@ export class Linker {
   }
 }
 
-/** A module with its imports resolved by a linker, ready to instantiate repeatedly. */
-export class InstancePre {
+/**
+ * A module with its imports resolved by a linker, ready to instantiate repeatedly. `E` is the
+ * exports' types of its instances (`linker.instantiatePre<E>(module)`).
+ */
+export class InstancePre<E extends ExportShape<E> = Exports> {
   /** The linker that resolved the imports. */
   readonly linker!: Linker
   /** The module it instantiates. */
@@ -164,12 +174,12 @@ export class InstancePre {
   protected constructor() {}
 
   /** A new instance in `store`. */
-  instantiate(store: Store): Instance {
+  instantiate(store: Store): Instance<E> {
     checkStore(store)
     if (this._store && this._store !== store) {
       throw new StoreStateError('this InstancePre uses items of another store (defined with define/defineInstance)', 'ERR_WRONG_STORE')
     }
     if ((store._linkerBound.get(this.linker._native.id) ?? 0) < this._fnCount) this.linker._bind(store)
-    return Instance._wrap(store, this._native.instantiate(store._native, store._fns), this.module)
+    return Instance._wrap<E>(store, this._native.instantiate(store._native, store._fns), this.module)
   }
 }

@@ -2,7 +2,7 @@ import { native, type Native } from './native'
 import { Engine, checkEngine } from './engine'
 import { LinkError, typeError } from './errors'
 import { InterruptHandle } from './interrupt'
-import { checkKeys, frozenJson, type ImportType, type FuncType } from './types'
+import { checkKeys, frozenJson, type ImportType, type FuncType, type HostFunction } from './types'
 import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
 // Used only inside functions, so these import cycles are harmless in CommonJS.
 import { Func, funcOf, hostEntry } from './func'
@@ -56,9 +56,6 @@ export interface CallOptions {
   fuel?: number | bigint
 }
 
-/** A JS function the store calls from wasm (after conversions: see func.ts). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type HostFunction = (...args: any[]) => any
 
 const FREED_CHECK_INTERVAL = 1024
 const LIMIT_KEYS = ['memorySize', 'tableElements', 'instances', 'tables', 'memories'] as const
@@ -192,7 +189,7 @@ export class Store<T = unknown> {
    * An object payload cannot cross threads: `store.data` then arrives as `undefined` (pass
    * `data` to `receive`), and an externref payload as a frozen `MovedExternRef` placeholder.
    */
-  transfer(objects: Record<string, StoreObject> = {}): StoreTransfer {
+  transfer(objects: Record<string, StoreObject | Func> = {}): StoreTransfer {
     if (!objects || typeof objects !== 'object') throw typeError('objects must be an object')
     const names = Object.keys(objects)
     const natives = names.map((n) => nativeOfObject(objects[n]))
@@ -215,8 +212,11 @@ export class Store<T = unknown> {
    * by the module/name they were defined with (an Instance's imports, a Linker's `func`, or a
    * `Func`'s `{ module, name }`). Missing ones, or a `Func` of another type, throw `LinkError`
    * naming them, and the token stays receivable. A token can be received once.
+   *
+   * `T` is the type of the received store's data: inferred from `data` when given, else
+   * declared (`Store.receive<number>(token)`: the transferred primitive; not checked).
    */
-  static receive(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: unknown; wasi?: ReceiveWasi } = {}): { store: Store; objects: Record<string, StoreObject> } {
+  static receive<T = unknown>(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: T; wasi?: ReceiveWasi } = {}): { store: Store<T>; objects: Record<string, StoreObject> } {
     if (!isTransferToken(t)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
     const wanted = frozenJson<ImportType[]>(native.NativeStore.transferHostFunctions(t.id))
@@ -227,7 +227,7 @@ export class Store<T = unknown> {
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,
-    }, true) as Store
+    }, true) as Store<T>
     fns.forEach(({ type, fn, raw }) => store._fns.push(raw ? fn : hostEntry(store, type, fn)))
     const objects: Record<string, StoreObject> = {}
     t.names.forEach((name, i) => {

@@ -1,11 +1,11 @@
 // WASI preview 1: options, the store's WASI set-up, and the one-call helpers.
 import { Engine } from './engine'
 import { native } from './native'
-import { checkKeys } from './types'
+import { checkKeys, type HostFunction } from './types'
 import { WasiExit, typeError } from './errors'
 import { Linker } from './linker'
 import { Module, type BufferSource } from './module'
-import { Store, WASI_OUTPUT_MODULE, type HostFunction } from './store'
+import { Store, WASI_OUTPUT_MODULE } from './store'
 import type { Instance } from './instance'
 
 /** A guest's stdout or stderr. */

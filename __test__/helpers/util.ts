@@ -1,13 +1,16 @@
 // Small helpers shared by the ava tests. Everything comes from the package's public build.
 import type { ExecutionContext } from 'ava'
 import { Global, Instance, Memory, Table } from '../../dist/index.js'
-import type { ExportedFunction } from '../../dist/index.js'
+import type { ExportedFunction, UntypedSignature } from '../../dist/index.js'
 
-/** The exported function `name` of `instance`, failing loudly when it is missing or not a function. */
-export function fn(instance: Instance, name: string): ExportedFunction {
+/**
+ * The exported function `name` of `instance`, failing loudly when it is missing or not a
+ * function. `F` declares its signature (`fn<(x: number) => number>(instance, 'double')`).
+ */
+export function fn<F extends UntypedSignature = UntypedSignature>(instance: Instance<object>, name: string): ExportedFunction<F> {
   const f = (instance.exports as Record<string, unknown>)[name]
   if (typeof f !== 'function') throw new Error(`export ${JSON.stringify(name)} is not a function (got ${typeof f})`)
-  return f as ExportedFunction
+  return f as ExportedFunction<F>
 }
 
 export function mem(instance: Instance, name = 'memory'): Memory {

@@ -11,6 +11,7 @@ import {
   type MemoryType, type PoolingOptions, type ReceiveImports, type ReceiveWasi, type RunWasiOptions, type Shared,
   type StoreLimits, type StoreObject, type StoreOptions, type StoreTransfer, type TableType, type TrapCode,
   type ValType, type WasiOptions, type WasiOutput, type WasiResult, type WasmFeature,
+  type FuncSignature, type UntypedSignature, type WasmToJs, type JsToWasm,
 } from 'wasmtime-node'
 
 declare const bytes: Uint8Array
@@ -149,6 +150,92 @@ const receiveImports: ReceiveImports = { env: { add: host, add2: func } }
 const receiveWasi: ReceiveWasi = { stdout: (chunk: Uint8Array) => void chunk }
 const received: { store: Store } = Store.receive(transfer, { imports: receiveImports, data: 1, wasi: receiveWasi })
 const moved: { readonly movedExternRef: true } = MovedExternRef
+const receivedTyped: Store<number> = Store.receive<number>(transfer).store // the transferred primitive, declared
+const receivedData: { n: number } = Store.receive(transfer, { data: { n: 1 } }).store.data // inferred from `data`
+const receivedUnknown: unknown = Store.receive(transfer).store.data
+const funcTransfer: StoreTransfer = store.transfer({ func }) // a Func moves too
+
+// Typed exports: `E` of Instance<E> (and of linker.instantiate<E>, linker.instantiatePre<E>)
+// declares what the module exports; function members are typed exactly as declared.
+interface AddExports {
+  add(a: number, b: number): number
+  big(x: bigint): bigint
+  pair(): [number, bigint]
+  nothing(): void
+  memory: Memory
+  counter: Global
+  table: Table
+}
+const typed = new Instance<AddExports>(store, module, importObject)
+const sum: number = typed.exports.add(1, 2)
+const bigSum: bigint = typed.exports.big(1n)
+const [first, second]: [number, bigint] = typed.exports.pair()
+typed.exports.nothing()
+const typedMemory: Memory = typed.exports.memory
+const typedGlobal: Global = typed.exports.counter
+const typedTable: Table = typed.exports.table
+const addFunc: Func = typed.exports.add.func // still an ExportedFunction: .func, .type, .callAsync
+const addType: FuncType = typed.exports.add.type
+const addLater: Promise<number> = typed.exports.add.callAsync(1, 2)
+const addLaterOptions: Promise<number> = typed.exports.add.callAsync(1, 2, { timeoutMs: 5, signal })
+const addExported: ExportedFunction<(a: number, b: number) => number> = typed.exports.add
+const addPlain: (a: number, b: number) => number = typed.exports.add
+const typedIsInstance: Instance = typed // usable wherever an Instance is
+const typedIsStoreObject: StoreObject = typed
+const typedLinked: Instance<AddExports> = linker.instantiate<AddExports>(store, module)
+const linkedSum: number = typedLinked.exports.add(1, 2)
+const typedPre: InstancePre<AddExports> = linker.instantiatePre<AddExports>(module)
+const preSum: number = typedPre.instantiate(store).exports.add(1, 2)
+const untypedPre: InstancePre = typedPre
+const inlineTyped: bigint = new Instance<{ f(x: bigint): bigint }>(store, module).exports.f(2n)
+linker.defineInstance(store, 'typed', typed)
+// Untyped exports: an ExportValue; a function's result is `unknown` until narrowed.
+const g = instance.exports.g
+if (typeof g === 'function') {
+  const r: unknown = g(1)
+  if (typeof r === 'number') {
+    const narrowed: number = r
+  }
+  const asserted: number = g(1) as number // or declared: see AddExports
+}
+const untypedCallable: ExportedFunction = typed.exports.add // a typed export is an ExportedFunction
+
+// Typed host functions and Funcs: a literal FuncType types the function (no `as const` needed).
+const typedFunc = new Func(store, { params: ['i32', 'i64'], results: ['f64'] }, (a, b) => {
+  const n: number = a
+  const big: bigint = b
+  return n + Number(big)
+})
+const typedCall: number = typedFunc.call(1, 2n)
+const typedCallable: (a: number, b: bigint) => number = typedFunc.callable
+const typedCallAsync: Promise<number> = typedFunc.callAsync(1, 2n, { fuel: 10 })
+const typedFuncType: readonly ['i32', 'i64'] = typedFunc.type.params
+const typedFuncIsFunc: Func = typedFunc
+const typedImports: Imports = { env: { f: typedFunc, g: typedFunc.callable } }
+const manyResults = new Func(store, { params: [], results: ['i32', 'i64'] }, () => [1, 2n])
+const [manyFirst, manySecond]: [number, bigint] = manyResults.call()
+const noResults = new Func(store, { params: ['f32'], results: [] }, (x) => void x)
+const noResult: void = noResults.call(1.5)
+const refFunc = new Func(store, { params: ['funcref', 'externref', 'v128'], results: ['funcref'] }, (fr, ext, v) => {
+  const received: ExportedFunction | null = fr // a funcref arrives as a callable (or null)
+  const payload: unknown = ext
+  const bytes: Uint8Array = v
+  return received ?? func // a Func, an exported function or null goes back
+})
+const refResult: ExportedFunction | null = refFunc.call(null, { any: 'value' }, new Uint8Array(16))
+const asyncHost = new Func(store, { params: ['i32'], results: ['i32'] }, async (x) => x + 1) // for callAsync
+linker.func('env', 'mul', { params: ['i64', 'i64'], results: ['i64'] }, (a, b) => a * b)
+const typedHost: HostFunction<{ params: ['i32'], results: ['i32'] }> = (x) => x * 2
+const untypedHost: HostFunction = (...args: unknown[]) => args.length // any function, result unknown
+const signature: FuncSignature<{ params: ['i32', 'i64'], results: ['f64'] }> = typedFunc.callable
+const anySignature: UntypedSignature = typedFunc.callable
+declare const someFuncType: FuncType // not a literal: the function is untyped
+const untypedFunc: Func = new Func(store, someFuncType, (...args: unknown[]) => args.length)
+const untypedCall: unknown = untypedFunc.call(1, 'anything')
+const i64Out: WasmToJs<'i64'> = 1n
+const v128Out: WasmToJs<'v128'> = new Uint8Array(16)
+const v128In: JsToWasm<'v128'> = new DataView(new ArrayBuffer(16))
+const funcrefIn: JsToWasm<'funcref'> = typedFunc
 
 // WASI
 const stdout: WasiOutput = (chunk: Uint8Array) => void chunk.byteLength
@@ -323,6 +410,92 @@ store.transfer({ when: new Date() })
 // @ts-expect-error exports are read-only
 instance.exports.extra = memory
 
+// @ts-expect-error a typed export's result is a number, not a string
+const typedString: string = typed.exports.add(1, 2)
+
+// @ts-expect-error a typed export takes what it declares: numbers, not strings
+typed.exports.add('1', 2)
+
+// @ts-expect-error a typed export takes exactly its declared arguments
+typed.exports.add(1)
+
+// @ts-expect-error an i64 parameter takes a BigInt
+typed.exports.big(1)
+
+// @ts-expect-error `sub` is not a declared export
+typed.exports.sub(1, 2)
+
+// @ts-expect-error a declared Memory is not callable
+typed.exports.memory(1)
+
+// @ts-expect-error callAsync of a typed export resolves to its result type (a number)
+const typedAsyncString: Promise<string> = typed.exports.add.callAsync(1, 2)
+
+// @ts-expect-error typed exports are read-only
+typed.exports.add = addPlain
+
+// @ts-expect-error an export is a function, a Memory, a Table or a Global, not a string
+new Instance<{ name: string }>(store, module)
+
+// @ts-expect-error linker.instantiate<E> gives E's exports: add returns a number
+const linkedString: string = linker.instantiate<AddExports>(store, module).exports.add(1, 2)
+
+// @ts-expect-error InstancePre<E>.instantiate gives E's exports
+const preString: string = typedPre.instantiate(store).exports.add(1, 2)
+
+// @ts-expect-error a typed instance's declared exports are not another declaration's
+const otherExports: Instance<{ add(a: string): string }> = typed
+
+if (typeof g === 'function') {
+  // @ts-expect-error an untyped export's result is `unknown`, not `any`: narrow it or declare the exports
+  const untypedNumber: number = g(1, 2)
+}
+
+// @ts-expect-error an ExportedFunction's result is `unknown` by default
+const callableString: string = callable(1, 2)
+
+// @ts-expect-error Func.call's result is `unknown` without a literal FuncType
+const funcCallString: string = func.call(1, 2)
+
+// @ts-expect-error a typed Func takes its declared arguments: the i64 is a BigInt
+typedFunc.call(1, 2)
+
+// @ts-expect-error a typed Func's result is a number (f64)
+const typedCallString: string = typedFunc.call(1, 2n)
+
+// @ts-expect-error a host function's i32 argument is a number, not a string
+new Func(store, { params: ['i32'], results: [] }, (s: string) => void s)
+
+// @ts-expect-error a host function's i64 result must be a BigInt
+new Func(store, { params: [], results: ['i64'] }, () => 1)
+
+// @ts-expect-error two results go back as an array of two, not one number
+new Func(store, { params: [], results: ['i32', 'i32'] }, () => 1)
+
+// @ts-expect-error one result goes back as the value, not in an array
+new Func(store, { params: [], results: ['i32'] }, () => [1])
+
+// @ts-expect-error linker.func: an i64 argument arrives as a BigInt, not a number
+linker.func('env', 'g', { params: ['i64'], results: [] }, (x: number) => void x)
+
+// @ts-expect-error linker.func: an f64 result is a number, not a string
+linker.func('env', 'h', { params: [], results: ['f64'] }, () => 'x')
+
+// @ts-expect-error HostFunction<T> takes T's arguments: an i64 is a BigInt
+const badHost: HostFunction<{ params: ['i64'], results: [] }> = (x: number) => void x
+
+// @ts-expect-error an externref argument is unknown: narrow it before use
+new Func(store, { params: ['externref'], results: ['i32'] }, (x) => x.length)
+
+// @ts-expect-error an i64 comes out of wasm as a BigInt, not a number
+const i64AsNumber: WasmToJs<'i64'> = 1
+
+// @ts-expect-error the received store's data was declared a number
+const receivedString: string = Store.receive<number>(transfer).store.data
+
+// @ts-expect-error a received store's data is `unknown` unless declared or given
+const receivedDataString: string = Store.receive(transfer).store.data
+
 // Silence "declared but never used" if noUnusedLocals is ever turned on.
 export const used = [
   features, frozenOptions, configToken, configBack, engineFromConfig, defaultEngine, engineBack, cwasm, epochs,
@@ -331,5 +504,11 @@ export const used = [
   instanceFromToken, exportsRecord, maybeFunc, maybeMemory, maybeTable, maybeGlobal, tableSize, element, externValue,
   linkerEngine, linked, preInstance, preModule, preLinker, storeObject, transferNames, received, moved, wasiStore,
   exitCode, capturedStdout, fromModule, fromWat, asyncResult, describe, trapCode, notAwaited, notAwaitedModule,
-  wrongData, notNull, hooks,
+  wrongData, notNull, hooks, receivedTyped, receivedData, receivedUnknown, funcTransfer, sum, bigSum, first, second,
+  typedMemory, typedGlobal, typedTable, addFunc, addType, addLater, addLaterOptions, addExported, typedIsInstance,
+  typedIsStoreObject, linkedSum, preSum, untypedPre, inlineTyped, untypedCallable, typedCall, typedCallable,
+  typedCallAsync, typedFuncType, typedFuncIsFunc, typedImports, manyFirst, manySecond, noResult, refResult, asyncHost,
+  typedHost, untypedHost, signature, anySignature, untypedCall, i64Out, v128Out, v128In, funcrefIn, typedString,
+  typedAsyncString, linkedString, preString, otherExports, callableString, funcCallString, typedCallString, badHost,
+  i64AsNumber, receivedString, receivedDataString,
 ]
