@@ -1,3 +1,4 @@
+import { callerEntry, callerFn } from './caller'
 import type { Native } from './native'
 import { AFFINE, wrapAs } from './wrap'
 import { native } from './native'
@@ -246,6 +247,8 @@ async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined,
 export function hostEntry(store: Store, type: FuncType, fn: HostFunction): HostFunction {
   const inConv = argsConv(store, type.params, convOut)
   const outConv = resultsConv(store, type.results, convIn)
+  const withCaller = callerFn(fn)
+  if (withCaller) fn = callerEntry(store, withCaller)
   if (!inConv && !outConv) return fn
   return (...args: unknown[]) => {
     const r = fn(...(inConv ? inConv(args) : args))

@@ -12,6 +12,7 @@ export {
   type InstanceExports,
 } from './instance'
 export { Linker, InstancePre } from './linker'
+export { Caller, withCaller } from './caller'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError,
   type Frame, type TrapCode,

@@ -9,7 +9,8 @@ import { Table } from './table'
 import { Global } from './global'
 import { Instance, type ExportShape, type Exports } from './instance'
 import { Module, checkModule } from './module'
-import { checkFuncType, type FuncType, type HostFunction } from './types'
+import { checkFuncType, checkKeys, checkObject, type FuncType, type HostFunction } from './types'
+import { withCaller, type Caller } from './caller'
 import { AFFINE, wrapAs, type Shared } from './wrap'
 
 function checkName(v: unknown, what: string): string {
@@ -69,14 +70,22 @@ export class Linker {
   /**
    * Define a JS host function `module`.`name` of the given type. A literal `type` types `fn`
    * (see `HostFunction`): `func('env', 'add', { params: ['i32', 'i32'], results: ['i32'] }, (a, b) => a + b)`.
+   * With `{ caller: true }` wasm calls it as `fn(caller, ...args)` (see `Caller`, `withCaller`).
    */
-  func<const T extends FuncType>(module: string, name: string, type: T, fn: HostFunction<T>): this {
+  func<const T extends FuncType>(module: string, name: string, type: T, fn: HostFunction<T>, options?: { caller?: false }): this
+  func<const T extends FuncType, D = unknown, E extends ExportShape<E> = Exports>(
+    module: string, name: string, type: T, fn: (caller: Caller<D, E>, ...args: Parameters<HostFunction<T>>) => ReturnType<HostFunction<T>>, options: { caller: true },
+  ): this
+  func(module: string, name: string, type: FuncType, fn: (...args: never[]) => unknown, options: { caller?: boolean } = {}): this {
     checkName(module, 'module')
     checkName(name, 'name')
     const t = checkFuncType(type)
     if (typeof fn !== 'function') throw typeError('a host function must be a function')
+    checkKeys(checkObject(options, 'options'), ['caller'], 'linker.func options')
+    if (options.caller !== undefined && typeof options.caller !== 'boolean') throw typeError('options.caller must be a boolean')
     this._native.func(module, name, [...t.params], [...t.results])
-    this.#fns.push({ type: t, fn: fn as HostFunction })
+    const host = (options.caller ? withCaller(fn as (caller: Caller, ...args: unknown[]) => unknown) : fn) as HostFunction
+    this.#fns.push({ type: t, fn: host })
     return this
   }
 

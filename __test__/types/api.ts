@@ -5,7 +5,7 @@
 import {
   CompileError, Config, Engine, ExternRef, Func, Global, Instance, InstancePre, InterruptHandle, LinkError, Linker,
   Memory, Module, MovedExternRef, Store, StoreStateError, Table, Trap, WasiExit, WasmtimeError, runWasi,
-  runWasiAsync, wat2wasm,
+  runWasiAsync, wat2wasm, withCaller, Caller,
   type BufferSource, type CallOptions, type EngineOptions, type ExportType, type ExportValue, type ExportedFunction,
   type Frame, type FuncType, type GlobalType, type HostFunction, type ImportType, type ImportValue, type Imports,
   type MemoryType, type PoolingOptions, type ReceiveImports, type ReceiveWasi, type RunWasiOptions, type Shared,
@@ -497,6 +497,21 @@ const receivedString: string = Store.receive<number>(transfer).store.data
 const receivedDataString: string = Store.receive(transfer).store.data
 
 // Silence "declared but never used" if noUnusedLocals is ever turned on.
+// Caller context: typed arguments after the caller; the store's data and the exports typed.
+interface Session { user: string }
+const withCallerLinker: Linker = new Linker().func('env', 'log', { params: ['i32', 'i32'], results: [] }, (caller: Caller<Session, { memory: Memory }>, ptr, len) => {
+  const user: string = caller.data.user
+  const text: string = caller.exports.memory.readString(ptr, len)
+  void user
+  void text
+}, { caller: true })
+const callerImport = withCaller((caller: Caller<Session>, x: number) => caller.data.user.length + x)
+const callerImportResult: number = callerImport(1)
+// @ts-expect-error the caller comes first: a caller-context function's first parameter is not an i32
+new Linker().func('env', 'f', { params: ['i32'], results: [] }, (x: number, caller: Caller) => void [x, caller], { caller: true })
+// @ts-expect-error caller.data is typed by the store's data type
+const callerDataWrong: number = withCaller((caller: Caller<Session>) => caller.data.user)()
+
 export const used = [
   features, frozenOptions, configToken, configBack, engineFromConfig, defaultEngine, engineBack, cwasm, epochs,
   moduleFromWat, compiled, valid, moduleName, imports, exportTypes, moduleBack, moduleEngine, deserialized, fromFile,
@@ -510,5 +525,5 @@ export const used = [
   typedCallAsync, typedFuncType, typedFuncIsFunc, typedImports, manyFirst, manySecond, noResult, refResult, asyncHost,
   typedHost, untypedHost, signature, anySignature, untypedCall, i64Out, v128Out, v128In, funcrefIn, typedString,
   typedAsyncString, linkedString, preString, otherExports, callableString, funcCallString, typedCallString, badHost,
-  i64AsNumber, receivedString, receivedDataString,
+  i64AsNumber, receivedString, receivedDataString, withCallerLinker, callerImportResult, callerDataWrong,
 ]

@@ -89,6 +89,29 @@ impl NativeStore {
         throwing(&env, || self.core.dispose())
     }
 
+    /// Host calls of this store running now: a host function with caller context records it, to
+    /// name its own call in `caller_export` (lib/caller.ts).
+    #[napi(catch_unwind)]
+    pub fn caller_depth(&self) -> u32 {
+        self.core.caller_depth() as u32
+    }
+
+    /// The export `name` of the instance whose wasm made host call `depth - 1` (a `NativeFunc`,
+    /// `NativeMemory`, … or null).
+    #[napi(catch_unwind)]
+    pub fn caller_export(&self, env: Env, depth: u32, name: String) -> napi::Result<Unknown<'_>> {
+        throwing(&env, || {
+            let ext = (depth as usize).checked_sub(1).map(|d| self.core.caller_export(d, &name)).transpose()?.flatten();
+            let v = match ext {
+                Some(ext) => extern_value(&env, &self.core, ext, self.core.cx()?)?,
+                // SAFETY: on the JS thread of `env`, inside a callback.
+                None => unsafe { raw::null(env.raw()) },
+            };
+            // SAFETY: `v` was created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
+        })
+    }
+
     /// Run wasmtime's garbage collector (frees unreachable externrefs).
     #[napi(catch_unwind)]
     pub fn gc(&self, env: Env) -> napi::Result<()> {

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::sys;
-use wasmtime::{AsContextMut, Caller, Engine, FuncType, ResourceLimiter, Store, StoreContextMut};
+use wasmtime::{AsContextMut, Caller, Engine, Extern, FuncType, ResourceLimiter, Store, StoreContextMut};
 
 use crate::base::engine::EngineInfo;
 use crate::base::error::{self, Fail, HostException, Res};
@@ -497,6 +497,30 @@ impl StoreCore {
     pub fn pop_caller(&self) {
         // SAFETY: JS-thread-only state (see `cx`).
         unsafe { (*self.callers.get()).pop() };
+    }
+
+    /// How many host calls of this store are running (their callers are on the stack): the
+    /// innermost is `caller_depth() - 1`. A host function with caller context records it.
+    pub fn caller_depth(&self) -> usize {
+        // SAFETY: JS-thread-only state (see `cx`).
+        unsafe { (*self.callers.get()).len() }
+    }
+
+    /// The export `name` of the instance whose wasm made host call `depth` (wasmtime's
+    /// `Caller::get_export`): `None` if it has none, or if the host function was called from JS.
+    pub fn caller_export(&self, depth: usize, name: &str) -> Res<Option<Extern>> {
+        self.check()?;
+        // SAFETY: as in `cx`: the pointer refers to a `Caller` in a host-call frame below us on
+        // this stack, in use by nothing else while this runs.
+        let caller = unsafe { (&*self.callers.get()).get(depth).copied() };
+        let Some(caller) = caller else {
+            return Err(Fail::store_state(
+                "ERR_CALLER_EXPIRED",
+                "the caller was used after its host call returned: use it only during the call",
+            ));
+        };
+        // SAFETY: as above.
+        Ok(unsafe { (*caller).get_export(name) })
     }
 
     /// What must happen whenever control returns to JS from wasm (or a memory was grown).
