@@ -8,11 +8,12 @@ import * as path from 'node:path'
 
 import { ROOT } from './helpers/programs'
 
-const TSC = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tsc.cmd' : 'tsc')
+// The project's own TypeScript (a dev dependency of a dev dependency may bring another `tsc` bin).
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const PROJECT = path.join(ROOT, '__test__', 'types', 'tsconfig.json')
 
 test('the type test and the examples type-check against dist/index.d.ts', (t) => {
-  const r = spawnSync(TSC, ['-p', PROJECT], { cwd: ROOT, encoding: 'utf8', shell: process.platform === 'win32' })
+  const r = spawnSync(process.execPath, [TSC, '-p', PROJECT], { cwd: ROOT, encoding: 'utf8' })
   if (r.error) throw r.error
   const output = `${r.stdout}${r.stderr}`.trim()
   t.is(r.status, 0, `tsc reported type errors:\n${output}`)

@@ -9,8 +9,10 @@ import { native } from './native'
 export interface LiveObjects {
   /** wasmtime stores: held by a `Store`, parked by `store.transfer()`, or on an async call. */
   stores: number
-  /** Native instance handles. */
+  /** Native instance handles (of modules and of components). */
   instances: number
+  /** Compiled components (handles to one component shared between workers count once). */
+  components: number
   /** Compiled modules (handles to one module shared between workers count once). */
   modules: number
   /** Engines (`Engine.default` counts once created). */

@@ -55,6 +55,27 @@ export class Trap extends WasmtimeError {
   }
 }
 
+/**
+ * A component function returned the `err` case of its `result<T, E>` (jco's convention): `payload`
+ * is E. Code `ERR_COMPONENT_ERROR`. A host function implementing an import that returns a
+ * `result` throws one (any error with a `payload` property) to return `err(payload)`.
+ */
+export class ComponentError extends WasmtimeError {
+  readonly payload: unknown
+  constructor(payload: unknown) {
+    super(typeof payload === 'string' ? payload : `${describe(payload)} (see error.payload)`, 'ERR_COMPONENT_ERROR')
+    this.payload = payload
+  }
+}
+
+function describe(v: unknown): string {
+  try {
+    return typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? String(v))
+  } catch {
+    return String(v)
+  }
+}
+
 /** A WASI program called `proc_exit`. Code `ERR_WASI_EXIT`. */
 export class WasiExit extends WasmtimeError {
   readonly exitCode: number

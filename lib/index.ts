@@ -13,8 +13,9 @@ export {
 } from './instance'
 export { Linker, InstancePre } from './linker'
 export { Caller, withCaller } from './caller'
+export { Component, ComponentLinker, ComponentInstance, type ComponentItem, type ComponentItemType, type WitType } from './component'
 export {
-  WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError,
+  WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError, ComponentError,
   type Frame, type TrapCode,
 } from './errors'
 export type {
@@ -43,7 +44,8 @@ import { Global as G } from './global'
 import { Instance as I } from './instance'
 import { Linker as L, InstancePre as P } from './linker'
 import { InterruptHandle as H } from './interrupt'
+import { Component as Co, ComponentLinker as CL, ComponentInstance as CI } from './component'
 
 interruptOnTerminate()
-for (const cls of [E, M, S, F, Me, T, G, I, L, P, H]) guardReceivers(cls, '_native')
+for (const cls of [E, M, S, F, Me, T, G, I, L, P, H, Co, CL, CI]) guardReceivers(cls, '_native')
 guardReceivers(C, 'options')

@@ -1,8 +1,9 @@
 // WASI preview 1: options, the store's WASI set-up, and the one-call helpers.
+import { Component, ComponentLinker, isComponentBinary } from './component'
 import { Engine } from './engine'
 import { native } from './native'
 import { checkKeys, type HostFunction } from './types'
-import { WasiExit, typeError } from './errors'
+import { WasiExit, WasmtimeError, typeError } from './errors'
 import { Linker } from './linker'
 import { Module, type BufferSource } from './module'
 import { Store, WASI_OUTPUT_MODULE } from './store'
@@ -176,7 +177,34 @@ function prepare(module: unknown, opts: RunWasiOptions, pooled = false): Run {
   }
 }
 
-function finish(run: Run, exitCode: number): WasiResult {
+const componentWasiLinkers = new WeakMap<Engine, ComponentLinker>()
+
+/**
+ * Run a `wasi:cli/command` component (WASI 0.2) in a fresh store: exit code 0 when `run` returns
+ * ok, 1 when it returns err, n for `exit(n)`.
+ */
+function runCommand(source: Component | BufferSource, opts: RunWasiOptions): WasiResult {
+  const engine = opts.fuel !== undefined ? (fuelEngine ??= new Engine({ consumeFuel: true })) : Engine.default
+  const c = source instanceof Component ? source : new Component(engine, source)
+  const { fuel, timeoutMs, ...wasiOptions } = opts
+  const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...wasiOptions }
+  const store = new Store(c.engine, { wasi, fuel, timeoutMs })
+  try {
+    let linker = componentWasiLinkers.get(c.engine)
+    if (!linker) componentWasiLinkers.set(c.engine, (linker = new ComponentLinker(c.engine).defineWasi()))
+    let code = 0
+    try {
+      code = linker._runCommand(store, c) ? 0 : 1
+    } catch (e) {
+      code = exitCodeOf(e)
+    }
+    return finish({ store, capture: [wasi.stdout === 'capture', wasi.stderr === 'capture'] }, code)
+  } finally {
+    store.dispose()
+  }
+}
+
+function finish(run: Pick<Run, 'store' | 'capture'>, exitCode: number): WasiResult {
   const r: WasiResult = { exitCode }
   if (run.capture[0]) r.stdout = run.store.takeWasiOutput('stdout')
   if (run.capture[1]) r.stderr = run.store.takeWasiOutput('stderr')
@@ -193,8 +221,10 @@ function exitCodeOf(e: unknown): number {
  * Run a WASI command (`_start`; a reactor's `_initialize`) in a fresh store and return its exit
  * code and captured output. stdout/stderr default to `'inherit'`. A trap throws `Trap`.
  */
-export function runWasi(module: Module | BufferSource | string, options: RunWasiOptions = {}): WasiResult {
-  const run = prepare(module, checkRunOptions(options))
+export function runWasi(module: Module | Component | BufferSource | string, options: RunWasiOptions = {}): WasiResult {
+  const opts = checkRunOptions(options)
+  if (module instanceof Component || isComponentBinary(module)) return runCommand(module as Component | BufferSource, opts)
+  const run = prepare(module, opts)
   try {
     let code = 0
     try {
@@ -214,6 +244,9 @@ export function runWasi(module: Module | BufferSource | string, options: RunWasi
  */
 export async function runWasiAsync(module: Module | BufferSource | string, options: RunWasiOptions & { signal?: AbortSignal } = {}): Promise<WasiResult> {
   const opts = checkRunOptions(options, true) as RunWasiOptions & { signal?: AbortSignal }
+  if (module instanceof Component || isComponentBinary(module)) {
+    throw new WasmtimeError('runWasiAsync does not run components yet (this version of wasmtime-node): use runWasi', 'ERR_COMPONENT_UNSUPPORTED')
+  }
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw typeError('signal must be an AbortSignal')
   const run = prepare(module, opts, true)
   try {

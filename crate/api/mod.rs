@@ -1,6 +1,9 @@
 //! The `#[napi]` classes that `lib/` builds the public API on, one file per wasmtime concept
 //! (a class's operations are its methods), and the process-wide functions (`process`).
 
+pub mod component;
+pub mod component_instance;
+pub mod component_linker;
 pub mod engine;
 pub mod func;
 pub mod global;

@@ -24,6 +24,11 @@ pub fn compile_count() -> u64 {
     COMPILES.load(Ordering::Relaxed)
 }
 
+/// Count one compilation (of a module or a component).
+pub fn count_compile() {
+    COMPILES.fetch_add(1, Ordering::Relaxed);
+}
+
 /// A compiled module and the engine handle it came from (which travels with it to other threads).
 pub struct ModuleInfo {
     module: Module,
@@ -44,7 +49,7 @@ impl NativeModule {
     }
 
     fn compile(engine: &Arc<Shareable<EngineInfo>>, bytes: &[u8]) -> wasmtime::Result<Module> {
-        COMPILES.fetch_add(1, Ordering::Relaxed);
+        count_compile();
         engine.value.compile(bytes)
     }
 

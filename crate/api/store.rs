@@ -243,7 +243,13 @@ impl NativeStore {
     pub fn transfer(&self, env: Env, objects: Vec<Unknown>) -> napi::Result<String> {
         throwing(&env, || {
             let core = &self.core;
-            core.check()?;
+            if core.cx()?.data().has_components {
+                return Err(Fail::with(
+                    "WasmtimeError",
+                    "ERR_COMPONENT_UNSUPPORTED",
+                    "a store with component instances cannot be transferred yet (this version of wasmtime-node)",
+                ));
+            }
             let moved = objects.iter().map(|o| moved_of(&env, o, core)).collect::<Res<Vec<_>>>()?;
             let store = core.take_for_transfer()?;
             Ok(transfer::park(store, core.engine_info.clone(), moved))

@@ -27,9 +27,11 @@ pub enum Kind {
     AsyncCall,
     /// Stores parked by `store.transfer()` and not received yet.
     PendingTransfer,
+    /// Compiled components (shared handles count once).
+    Component,
 }
 
-const KINDS: usize = 9;
+const KINDS: usize = 10;
 static COUNTS: [AtomicI64; KINDS] = [const { AtomicI64::new(0) }; KINDS];
 
 /// Counts one live object of its kind for as long as it exists.
@@ -58,6 +60,8 @@ pub fn count(kind: Kind) -> i64 {
 pub struct LiveObjects {
     pub stores: i64,
     pub instances: i64,
+    /// Compiled components.
+    pub components: i64,
     pub modules: i64,
     pub engines: i64,
     pub linkers: i64,
@@ -81,6 +85,7 @@ pub fn snapshot() -> LiveObjects {
         stores: n(Kind::Store),
         instances: n(Kind::Instance),
         modules: n(Kind::Module),
+        components: n(Kind::Component),
         engines: n(Kind::Engine),
         linkers: n(Kind::Linker),
         instance_pres: n(Kind::InstancePre),

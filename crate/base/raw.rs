@@ -349,3 +349,67 @@ pub unsafe fn mark_handled(env: Env, promise: Value) -> Result<(), Fail> {
         ok(sys::napi_call_function(env, promise, catch, 1, &noop, &mut out), "call catch")
     }
 }
+
+// Plain objects and scalars, for the component model's values (call/component_values.rs), which
+// are built and read property by property.
+
+pub unsafe fn object(env: Env) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env (this fn's contract).
+    ok(unsafe { sys::napi_create_object(env, &mut out) }, "create_object")?;
+    Ok(out)
+}
+
+pub unsafe fn set_named(env: Env, obj: Value, key: &str, v: Value) -> Result<(), Fail> {
+    let k = unsafe { string_value(env, key) }?;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    ok(unsafe { sys::napi_set_property(env, obj, k, v) }, "set_property")
+}
+
+pub unsafe fn get_named(env: Env, obj: Value, key: &str) -> Result<Value, Fail> {
+    let k = unsafe { string_value(env, key) }?;
+    let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    ok(unsafe { sys::napi_get_property(env, obj, k, &mut out) }, "get_property")?;
+    Ok(out)
+}
+
+pub unsafe fn bool_value(env: Env, b: bool) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env (this fn's contract).
+    ok(unsafe { sys::napi_get_boolean(env, b, &mut out) }, "get_boolean")?;
+    Ok(out)
+}
+
+pub unsafe fn bool_of(env: Env, v: Value) -> Result<bool, Fail> {
+    let mut b = false;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    ok(unsafe { sys::napi_get_value_bool(env, v, &mut b) }, "get_value_bool")?;
+    Ok(b)
+}
+
+pub unsafe fn f64_of(env: Env, v: Value) -> Result<f64, Fail> {
+    let mut x = 0.0;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    ok(unsafe { sys::napi_get_value_double(env, v, &mut x) }, "get_value_double")?;
+    Ok(x)
+}
+
+/// A JS string's UTF-8 (lone surrogates become U+FFFD, as TextEncoder does).
+pub unsafe fn string_of(env: Env, v: Value) -> Result<String, Fail> {
+    let mut len = 0usize;
+    // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
+    ok(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) }, "string length")?;
+    let mut buf = vec![0u8; len + 1];
+    // SAFETY: `buf` has room for `len` bytes and the terminating NUL N-API writes.
+    ok(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), buf.len(), &mut len) }, "string")?;
+    buf.truncate(len);
+    Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+pub unsafe fn u64_bigint_value(env: Env, x: u64) -> Result<Value, Fail> {
+    let mut out = ptr::null_mut();
+    // SAFETY: `env` is this thread's live env (this fn's contract).
+    ok(unsafe { sys::napi_create_bigint_uint64(env, x, &mut out) }, "create_bigint_uint64")?;
+    Ok(out)
+}

@@ -86,7 +86,7 @@ pub fn reftype_name(r: &RefType) -> &'static str {
     }
 }
 
-fn json_str(out: &mut String, s: &str) {
+pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

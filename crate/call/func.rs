@@ -145,7 +145,7 @@ async fn local_host_call(
 }
 
 /// Resolve a host key to a slot of the current store's JS table.
-fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
+pub fn slot_of(key: HostKey, host: &Host) -> wasmtime::Result<u32> {
     match key {
         HostKey::Slot(s) => Ok(s),
         HostKey::Linker(id, i) => host

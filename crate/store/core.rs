@@ -85,6 +85,8 @@ pub struct Host {
     pub id: u64,
     pub entry: EntryCtx,
     pub host_fns: Vec<HostFnDesc>,
+    /// A component was instantiated in this store (such a store cannot be transferred yet).
+    pub has_components: bool,
     /// (linker id, index in that linker) → slot in this store's host-function table.
     pub linker_slots: HashMap<(u64, u32), u32>,
     pub freed_externs: Arc<Mutex<Vec<u32>>>,
@@ -152,6 +154,15 @@ pub enum State {
     Closed,
 }
 
+/// A host call running in a store, innermost last: through it, JS inside the call uses the store
+/// (see `StoreCore::cx`). Core host functions get a `Caller`; component host functions a
+/// `StoreContextMut`.
+#[derive(Clone, Copy)]
+enum CallerRef {
+    Core(*mut Caller<'static, Host>),
+    Component(*mut StoreContextMut<'static, Host>),
+}
+
 pub struct StoreCore {
     me: Weak<StoreCore>,
     pub id: u64,
@@ -162,7 +173,7 @@ pub struct StoreCore {
     env: raw::Env,
     state: Cell<State>,
     store: UnsafeCell<Option<Box<Store<Host>>>>,
-    callers: UnsafeCell<Vec<*mut Caller<'static, Host>>>,
+    callers: UnsafeCell<Vec<CallerRef>>,
     /// Entries into wasm currently on the stack.
     depth: Cell<u32>,
     /// A `callAsync` holds the store (on another thread).
@@ -190,6 +201,7 @@ impl StoreCore {
             id,
             entry: EntryCtx::NONE,
             host_fns: Vec::new(),
+            has_components: false,
             linker_slots: HashMap::new(),
             freed_externs: Arc::new(Mutex::new(Vec::new())),
             memory_bytes: 0,
@@ -366,8 +378,10 @@ impl StoreCore {
         // the caller's borrow is live. Contexts handed out here are used and dropped before
         // control returns to JS, so two never coexist in use.
         unsafe {
-            if let Some(&top) = (*self.callers.get()).last() {
-                return Ok((*top).as_context_mut());
+            match (*self.callers.get()).last() {
+                Some(CallerRef::Core(top)) => return Ok((**top).as_context_mut()),
+                Some(CallerRef::Component(top)) => return Ok((**top).as_context_mut()),
+                None => {}
             }
             match (*self.store.get()).as_mut() {
                 Some(s) => Ok(s.as_context_mut()),
@@ -491,7 +505,13 @@ impl StoreCore {
 
     pub fn push_caller(&self, c: *mut Caller<'static, Host>) {
         // SAFETY: JS-thread-only state (see `cx`).
-        unsafe { (*self.callers.get()).push(c) };
+        unsafe { (*self.callers.get()).push(CallerRef::Core(c)) };
+    }
+
+    /// A component host function's store context, for JS running inside it (see `cx`).
+    pub fn push_component_caller(&self, c: *mut StoreContextMut<'static, Host>) {
+        // SAFETY: JS-thread-only state (see `cx`).
+        unsafe { (*self.callers.get()).push(CallerRef::Component(c)) };
     }
 
     pub fn pop_caller(&self) {
@@ -513,14 +533,16 @@ impl StoreCore {
         // SAFETY: as in `cx`: the pointer refers to a `Caller` in a host-call frame below us on
         // this stack, in use by nothing else while this runs.
         let caller = unsafe { (&*self.callers.get()).get(depth).copied() };
-        let Some(caller) = caller else {
-            return Err(Fail::store_state(
+        match caller {
+            None => Err(Fail::store_state(
                 "ERR_CALLER_EXPIRED",
                 "the caller was used after its host call returned: use it only during the call",
-            ));
-        };
-        // SAFETY: as above.
-        Ok(unsafe { (*caller).get_export(name) })
+            )),
+            // SAFETY: as above.
+            Some(CallerRef::Core(c)) => Ok(unsafe { (*c).get_export(name) }),
+            // A component's host function sees no core exports (the component model hides them).
+            Some(CallerRef::Component(_)) => Ok(None),
+        }
     }
 
     /// What must happen whenever control returns to JS from wasm (or a memory was grown).

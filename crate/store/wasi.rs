@@ -460,3 +460,17 @@ pub fn begin_call(host: &Host) {
         w.out.take_failed();
     }
 }
+
+/// WASI 0.2 for components uses the very same context as preview 1 (wasmtime-wasi's p1 context
+/// wraps a p2 one): one `wasi` store option configures both.
+impl wasmtime_wasi::WasiView for Host {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiView::ctx(ctx_of(self))
+    }
+}
+
+/// WASI 0.2 (`wasmtime_wasi::p2`) in a component linker. Sockets stay denied: the context grants
+/// no network (see `build`).
+pub fn add_to_component_linker(linker: &mut wasmtime::component::Linker<Host>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker)
+}

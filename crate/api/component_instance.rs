@@ -1,0 +1,93 @@
+//! `ComponentInstance`: an instantiated component. Its exported functions — at the root and in
+//! exported interfaces — are listed once at instantiation; `lib/` builds `exports` from the list
+//! and calls them by index.
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{Component, Func, Instance, Type};
+
+use crate::base::error::{Fail, Res, throwing};
+use crate::base::live::{Kind, Live};
+use crate::call::component_func::call_export;
+use crate::store::core::StoreCore;
+
+/// An exported function: the interface it is in ("" at the root), its name, and whether it
+/// returns a `result` (which `lib/` unwraps).
+#[napi(object)]
+pub struct ComponentExportFunc {
+    pub iface: String,
+    pub name: String,
+    pub returns_result: bool,
+}
+
+impl ComponentExportFunc {
+    fn of(iface: &str, name: &str, f: &ComponentFunc) -> Self {
+        let returns_result = matches!(f.results().next(), Some(Type::Result(_)));
+        ComponentExportFunc { iface: iface.to_string(), name: name.to_string(), returns_result }
+    }
+}
+
+#[napi]
+pub struct NativeComponentInstance {
+    core: Rc<StoreCore>,
+    funcs: Vec<(ComponentExportFunc, Func)>,
+    _live: Live,
+}
+
+impl NativeComponentInstance {
+    /// The instance, with its exported functions (root ones, and those of exported interfaces).
+    pub fn new(core: Rc<StoreCore>, instance: Instance, component: &Component) -> Res<Self> {
+        let engine = component.engine();
+        let ty = component.component_type();
+        let mut cx = core.cx()?;
+        let mut funcs = Vec::new();
+        for (name, ext) in ty.exports(engine) {
+            match ext.ty {
+                ComponentItem::ComponentFunc(f) => {
+                    if let Some(func) = instance.get_func(&mut cx, name) {
+                        funcs.push((ComponentExportFunc::of("", name, &f), func));
+                    }
+                }
+                ComponentItem::ComponentInstance(i) => {
+                    let Some(parent) = instance.get_export_index(&mut cx, None, name) else { continue };
+                    for (fname, fext) in i.exports(engine) {
+                        let ComponentItem::ComponentFunc(f) = fext.ty else { continue };
+                        let Some(index) = instance.get_export_index(&mut cx, Some(&parent), fname) else { continue };
+                        if let Some(func) = instance.get_func(&mut cx, index) {
+                            funcs.push((ComponentExportFunc::of(name, fname, &f), func));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(NativeComponentInstance { core, funcs, _live: Live::new(Kind::Instance) })
+    }
+}
+
+#[napi]
+impl NativeComponentInstance {
+    /// The exported functions, by index (what `call` takes).
+    #[napi(catch_unwind)]
+    pub fn functions(&self) -> Vec<ComponentExportFunc> {
+        self.funcs
+            .iter()
+            .map(|(f, _)| ComponentExportFunc { iface: f.iface.clone(), name: f.name.clone(), returns_result: f.returns_result })
+            .collect()
+    }
+
+    /// Call exported function `index` with `args`; `fns` is the store's host-function table.
+    #[napi(catch_unwind)]
+    pub fn call<'a>(&self, env: &'a Env, fns: Unknown, index: u32, args: Vec<Unknown>) -> napi::Result<Unknown<'a>> {
+        throwing(env, || {
+            let (_, func) = self.funcs.get(index as usize).ok_or_else(|| Fail::range(format!("no exported function {index}")))?;
+            let argv: Vec<_> = args.iter().map(|a| a.raw()).collect();
+            let v = call_export(&self.core, env.raw(), fns.raw(), *func, &argv)?;
+            // SAFETY: `v` was created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! Component functions: a component's exports called from JS, and the JS host functions that a
+//! component imports. Values go through `Val` (wasmtime's dynamic component values), converted
+//! by `component_values`. Calls are synchronous, on the store's JS thread.
+
+use napi::sys;
+use wasmtime::StoreContextMut;
+use wasmtime::component::types::ComponentFunc;
+use wasmtime::component::{Func, LinkerInstance, Type, Val};
+
+use crate::base::error::{Fail, HostException, Res, exception_value};
+use crate::base::raw::{self as js, HandleScope};
+use crate::call::component_values::{from_val, to_val};
+use crate::call::func::{HostKey, slot_of};
+use crate::store::core::{Host, StoreCore};
+
+/// Define `name` in `inst` (the linker's root, or an interface) as the JS host function `key`.
+pub fn define_host(inst: &mut LinkerInstance<'_, Host>, name: &str, key: HostKey) -> wasmtime::Result<()> {
+    inst.func_new(name, move |mut cx, ty, params, results| host_call(key, &mut cx, &ty, params, results))
+}
+
+fn host_call(
+    key: HostKey,
+    cx: &mut StoreContextMut<'_, Host>,
+    ty: &ComponentFunc,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let entry = cx.data().entry;
+    if entry.core.is_null() {
+        wasmtime::bail!(
+            "a component's JS host function can run only during a synchronous call on the store's JS thread (callAsync of components is not supported yet)"
+        );
+    }
+    let slot = slot_of(key, cx.data())?;
+    // SAFETY: `entry` was set by `StoreCore::enter` on this thread for the call now on the stack,
+    // whose frame keeps an `Rc` to the core alive.
+    let core = unsafe { &*entry.core };
+    let env = entry.env;
+    // SAFETY: `env` is this thread's env; the scope is closed before we return.
+    let _scope = unsafe { HandleScope::open(env) };
+    core.push_component_caller((cx as *mut StoreContextMut<'_, Host>).cast());
+    // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us.
+    let outcome = unsafe { invoke(env, entry.fns, slot, ty, params, results) };
+    let outcome = outcome.map_err(|fail| {
+        // SAFETY: inside our handle scope on the JS thread.
+        let exc = unsafe { exception_value(env, fail) };
+        core.keep_host_exception(exc);
+        wasmtime::Error::new(HostException)
+    });
+    core.pop_caller();
+    outcome
+}
+
+/// Call JS function `slot` of `fns` with `params`, and convert what it returns (or, for a
+/// function returning `result<T, E>`, what it throws with a `payload`) into `results`.
+unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, params: &[Val], results: &mut [Val]) -> Res<()> {
+    // SAFETY: on the JS thread inside a host call; handles are live in the open scope.
+    unsafe {
+        let f = js::get_element(env, fns, slot)?;
+        let argv = params.iter().zip(ty.params()).map(|(v, (_, t))| from_val(env, v, &t)).collect::<Res<Vec<_>>>()?;
+        let result_ty = ty.results().next();
+        let ret = js::call_function(env, f, &argv);
+        let (Some(rty), Some(out)) = (result_ty, results.first_mut()) else {
+            return ret.map(|_| ());
+        };
+        let what = "the host function's result";
+        *out = match (&rty, ret) {
+            // jco's convention: returning is `ok`; throwing a value with a `payload` is `err`.
+            (Type::Result(r), Ok(v)) => Val::Result(Ok(r.ok().map(|t| to_val(env, v, &t, what).map(Box::new)).transpose()?)),
+            (Type::Result(r), Err(Fail::Pending)) => {
+                let exc = js::take_exception(env);
+                match payload_of(env, exc)? {
+                    Some(p) => {
+                        Val::Result(Err(r.err().map(|t| to_val(env, p, &t, "the thrown error's payload").map(Box::new)).transpose()?))
+                    }
+                    None => {
+                        sys::napi_throw(env, exc);
+                        return Err(Fail::Pending);
+                    }
+                }
+            }
+            (_, Ok(v)) => to_val(env, v, &rty, what)?,
+            (_, Err(f)) => return Err(f),
+        };
+        Ok(())
+    }
+}
+
+/// `e.payload` when `e` is an object with an own `payload` property (a `ComponentError`).
+unsafe fn payload_of(env: js::Env, e: js::Value) -> Res<Option<js::Value>> {
+    // SAFETY: the caller's contract (on the JS thread, in a callback).
+    unsafe {
+        if !matches!(js::type_of(env, e), sys::ValueType::napi_object | sys::ValueType::napi_function) {
+            return Ok(None);
+        }
+        let key = js::string_value(env, "payload")?;
+        let mut has = false;
+        sys::napi_has_own_property(env, e, key, &mut has);
+        if has { js::get_named(env, e, "payload").map(Some) } else { Ok(None) }
+    }
+}
+
+/// Call export `func` of a component instance with JS `args`; its result as a JS value (a
+/// `result<T, E>` as `{ tag, val }`: lib/component.ts returns or throws it).
+pub fn call_export(core: &StoreCore, env: js::Env, fns: js::Value, func: Func, args: &[js::Value]) -> Res<js::Value> {
+    core.enter(fns, |mut cx| {
+        let ty = func.ty(&cx);
+        let names: Vec<(String, Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+        if args.len() != names.len() {
+            return Err(Fail::arg_count(format!("expected {} argument(s), got {}", names.len(), args.len())));
+        }
+        let params = names.iter().zip(args).map(|((n, t), &a)| to_val(env, a, t, n)).collect::<Res<Vec<_>>>()?;
+        let result_ty = ty.results().next();
+        let mut results = vec![Val::Bool(false); usize::from(result_ty.is_some())];
+        func.call(&mut cx, &params, &mut results).map_err(|e| core.wasm_error(e, false))?;
+        match (result_ty, results.first()) {
+            (Some(t), Some(v)) => from_val(env, v, &t),
+            // SAFETY: on the JS thread inside a callback.
+            _ => Ok(unsafe { js::undefined(env) }),
+        }
+    })
+}

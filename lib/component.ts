@@ -1,0 +1,209 @@
+// The component model: `Component` (compiled, shareable like `Module`), `ComponentLinker` (host
+// interfaces by full WIT name, WASI 0.2) and `ComponentInstance` (its exports as JS functions).
+// WIT values map to JS exactly as jco's transpiled bindings map them (crate/call/component_values.rs).
+import { native, type Native } from './native'
+import { AFFINE, isToken, token, wrapAs, type Shared } from './wrap'
+import { Engine, checkEngine } from './engine'
+import { ComponentError, typeError } from './errors'
+import { Store, checkStore } from './store'
+import { frozenJson } from './types'
+import type { BufferSource } from './module'
+
+/** A WIT type, spelled as in WIT: `u32`, `list<u8>`, `record { a: u32 }`, `option<string>`… */
+export type WitType = string
+
+/** What a component imports or exports, as plain data. */
+export type ComponentItemType =
+  | { readonly kind: 'func'; readonly params: readonly { readonly name: string; readonly type: WitType }[]; readonly result: WitType | null }
+  | { readonly kind: 'instance'; readonly exports: readonly ComponentItem[] }
+  | { readonly kind: 'type'; readonly type: WitType }
+  | { readonly kind: 'resource' | 'core-func' | 'module' | 'component' }
+
+export interface ComponentItem { readonly name: string; readonly type: ComponentItemType }
+
+function checkSource(bytes: unknown): BufferSource | string {
+  if (typeof bytes === 'string' || ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer) return bytes as BufferSource | string
+  throw typeError('expected component bytes (an ArrayBuffer or a typed array) or component WAT text (a string)')
+}
+
+/** A compiled component. Shareable: usable from any store of its engine, in any worker. */
+export class Component {
+  /** @internal */
+  readonly _native!: Native.NativeComponent
+  readonly engine!: Engine
+  #imports?: readonly ComponentItem[]
+  #exports?: readonly ComponentItem[]
+
+  /** Compile a component's binary, or its text format given as a string. Throws `CompileError`. */
+  constructor(engine: Engine | Shared<'Engine'> | undefined, source: BufferSource | string) {
+    this.engine = engine === undefined ? Engine.default : checkEngine(engine)
+    this._native = new native.NativeComponent(this.engine._native, checkSource(source))
+  }
+
+  /** @internal */
+  static _wrap(n: Native.NativeComponent, engine: Engine): Component {
+    return wrapAs(Component, { _native: n, engine })
+  }
+
+  /** The component's imports: `{ name, type }` plain data (interfaces by full WIT name). */
+  get imports(): readonly ComponentItem[] {
+    return (this.#imports ??= frozenJson(this._native.importsJson()))
+  }
+
+  get exports(): readonly ComponentItem[] {
+    return (this.#exports ??= frozenJson(this._native.exportsJson()))
+  }
+
+  /** A token for `Component.fromShared` in another worker: O(1), no copy, no recompilation. */
+  share(): Shared<'Component'> {
+    return token('Component', this._native.share())
+  }
+
+  static fromShared(t: Shared<'Component'>): Component {
+    if (!isToken(t, 'Component')) throw typeError('expected a shared Component token ({ kind: "Component", id })')
+    const n = native.NativeComponent.fromShared(t.id)
+    return Component._wrap(n, Engine._wrap(n.engine()))
+  }
+
+  /** The compiled code, loadable with `Component.deserialize` by a compatible engine. */
+  serialize(): Uint8Array {
+    return this._native.serialize()
+  }
+
+  /** Load compiled code made by `serialize()`: machine code that runs as it is, hence `{ trusted: true }`. */
+  static deserialize(engine: Engine | Shared<'Engine'>, bytes: BufferSource, opts: { trusted: true }): Component {
+    const e = checkEngine(engine)
+    if (!opts || typeof opts !== 'object' || opts.trusted !== true) {
+      throw typeError('Component.deserialize runs the bytes as machine code: pass { trusted: true } to confirm they come from serialize() of your own', 'ERR_INVALID_ARG_VALUE')
+    }
+    if (!(ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer)) throw typeError('bytes must be an ArrayBuffer or a typed array')
+    return Component._wrap(native.NativeComponent.deserialize(e._native, bytes), e)
+  }
+}
+
+/** The component given (a Component or a shared Component token), or a TypeError. */
+export function checkComponent(c: unknown): Component {
+  if (c instanceof Component) return c
+  if (isToken(c, 'Component')) return Component.fromShared(c)
+  throw typeError('component must be a Component or a shared Component token')
+}
+
+/** Whether `bytes` hold a component (rather than a core module): the binary's layer/version. */
+export function isComponentBinary(bytes: unknown): boolean {
+  if (!(ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer)) return false
+  const b = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes)
+  return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d && b[6] === 1 && b[7] === 0
+}
+
+/** jco's name for a WIT identifier in JS: kebab-case to lowerCamelCase. */
+export const camel = (name: string): string => name.replace(/-([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())
+
+/** The short name of an interface (`acme:plugin/api@0.1.0` → `api`), camelCased: jco's export name. */
+const ifaceAlias = (name: string): string => camel(name.replace(/@.*$/, '').replace(/^.*\//, ''))
+
+type HostFn = (...args: never[]) => unknown
+
+/**
+ * Resolves a component's imports: host functions in interfaces (by full WIT name) or at the root,
+ * and WASI 0.2. Holds JS functions, so it is thread-affine: build one per worker (cheap).
+ */
+export class ComponentLinker {
+  readonly threadAffine: symbol = AFFINE
+  /** @internal */
+  readonly _native: Native.NativeComponentLinker
+  readonly engine: Engine
+  #fns: HostFn[] = []
+
+  constructor(engine?: Engine | Shared<'Engine'>) {
+    this.engine = engine === undefined ? Engine.default : checkEngine(engine)
+    this._native = new native.NativeComponentLinker(this.engine._native)
+  }
+
+  /**
+   * Define host functions: `define('acme:plugin/host@0.1.0', { log(msg) {…} })` for an imported
+   * interface, `define({ log })` for root-level imports. Keys are WIT names (`do-thing`); the
+   * camelCase form (`doThing`) is accepted too. A function implementing an import that returns
+   * `result<T, E>` returns T, or throws a `ComponentError(payload)` for `err(payload)`.
+   */
+  define(iface: string | Record<string, HostFn>, fns?: Record<string, HostFn>): this {
+    const [name, table] = typeof iface === 'string' ? [iface, fns] : ['', iface]
+    if (!table || typeof table !== 'object') throw typeError('define expects an object of functions')
+    for (const [key, fn] of Object.entries(table)) {
+      if (typeof fn !== 'function') throw typeError(`${name ? `${name}.` : ''}${key} must be a function`)
+      const wit = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+      this._native.func(name, wit)
+      this.#fns.push(fn)
+    }
+    return this
+  }
+
+  /** Define WASI 0.2 (`wasi:cli`, `wasi:filesystem`, `wasi:clocks`, …), configured by the store's `wasi` option. */
+  defineWasi(): this {
+    this._native.defineWasi()
+    return this
+  }
+
+  /** Instantiate `component` in `store`. Throws `LinkError` for imports it does not define. */
+  instantiate(store: Store, component: Component | Shared<'Component'>): ComponentInstance {
+    checkStore(store)
+    const c = checkComponent(component)
+    this.#bind(store)
+    return ComponentInstance._make(store, this._native.instantiate(store._native, c._native, store._fns))
+  }
+
+  /** @internal Run a `wasi:cli/command` component; true when `run` returned ok. */
+  _runCommand(store: Store, component: Component): boolean {
+    this.#bind(store)
+    return this._native.runCommand(store._native, component._native, store._fns)
+  }
+
+  #bind(store: Store): void {
+    const id = this._native.id
+    const bound = store._linkerBound.get(id) ?? 0
+    if (bound === this.#fns.length) return
+    const slots = this._native.bind(store._native, bound)
+    slots.forEach((slot, i) => {
+      store._fns[slot] = this.#fns[bound + i] as never
+    })
+    store._linkerBound.set(id, this.#fns.length)
+  }
+}
+
+/** An instantiated component. */
+export class ComponentInstance {
+  readonly threadAffine!: symbol
+  /** @internal */
+  readonly _native!: Native.NativeComponentInstance
+  /** @internal */
+  readonly _store!: Store
+  /**
+   * Root functions under their WIT name and camelCase alias; exported interfaces as objects of
+   * functions under their full WIT name and the camelCase alias of their short name.
+   */
+  readonly exports!: Readonly<Record<string, unknown>>
+
+  /** @internal */
+  static _make(store: Store, n: Native.NativeComponentInstance): ComponentInstance {
+    const out: Record<string, unknown> = Object.create(null)
+    n.functions().forEach((f, index) => {
+      const call = (...args: unknown[]) => {
+        const r = n.call(store._fns, index, args)
+        if (!f.returnsResult) return r
+        const { tag, val } = r as { tag: 'ok' | 'err'; val?: unknown }
+        if (tag === 'err') throw new ComponentError(val)
+        return val
+      }
+      Object.defineProperty(call, 'name', { value: camel(f.name) })
+      let target = out
+      if (f.iface) {
+        target = (out[f.iface] ??= Object.create(null)) as Record<string, unknown>
+        out[ifaceAlias(f.iface)] ??= target
+      }
+      target[f.name] = call
+      target[camel(f.name)] ??= call
+    })
+    for (const v of Object.values(out)) if (typeof v === 'object') Object.freeze(v)
+    return wrapAs(ComponentInstance, { threadAffine: AFFINE, _native: n, _store: store, exports: Object.freeze(out) })
+  }
+}
+
