@@ -13,6 +13,7 @@ import * as path from 'node:path'
 import { MessageChannel, Worker, type MessagePort, type Transferable } from 'node:worker_threads'
 
 import {
+  Component,
   Config,
   Engine,
   ExternRef,
@@ -650,6 +651,23 @@ test.serial('thread-affine objects refuse postMessage with a DataCloneError that
   t.is(await overPort.next(), 'after')
   w.post('after')
   t.deepEqual(await w.expect('echo'), { type: 'echo', value: 'after' })
+})
+
+test('shareable objects posted as they are refuse with a DataCloneError that points to share()', (t) => {
+  const shareables: Record<string, unknown> = {
+    Engine: Engine.default,
+    'custom Engine': new Engine({ optLevel: 'none' }),
+    Module: new Module(Engine.default, '(module)'),
+    Component: new Component(Engine.default, '(component)'),
+    InterruptHandle: new Store().interruptHandle(),
+  }
+  for (const [kind, obj] of Object.entries(shareables)) {
+    for (const [shape, value] of [['itself', obj], ['inside an object', { nested: [obj] }]] as const) {
+      const e = thrownBy(() => structuredClone(value)) as DOMException | undefined
+      t.is(e?.name, 'DataCloneError', `${kind}, ${shape}`)
+      t.true(e?.message.includes('share()'), `${kind}, ${shape}: ${e?.message}`)
+    }
+  }
 })
 
 const DESCRIBED_WAT = `

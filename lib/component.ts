@@ -2,7 +2,7 @@
 // interfaces by full WIT name, WASI 0.2) and `ComponentInstance` (its exports as JS functions).
 // WIT values map to JS exactly as jco's transpiled bindings map them (crate/call/component_values.rs).
 import { native, type Native } from './native'
-import { AFFINE, isToken, token, wrapAs, type Shared } from './wrap'
+import { AFFINE, SHAREABLE, isToken, token, wrapAs, type Shared } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { ComponentError, typeError } from './errors'
 import { Store, checkStore } from './store'
@@ -28,6 +28,8 @@ function checkSource(bytes: unknown): BufferSource | string {
 
 /** A compiled component. Shareable: usable from any store of its engine, in any worker. */
 export class Component {
+  /** Makes `postMessage(component)` throw a DataCloneError that says to post `component.share()`. */
+  readonly shareable: symbol = SHAREABLE
   /** @internal */
   readonly _native!: Native.NativeComponent
   readonly engine!: Engine
@@ -42,7 +44,7 @@ export class Component {
 
   /** @internal */
   static _wrap(n: Native.NativeComponent, engine: Engine): Component {
-    return wrapAs(Component, { _native: n, engine })
+    return wrapAs(Component, { _native: n, engine }, 'shareable')
   }
 
   /** The component's imports: `{ name, type }` plain data (interfaces by full WIT name). */

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { native, type Native } from './native'
-import { isToken, token, wrapAs, type Shared } from './wrap'
+import { SHAREABLE, isToken, token, wrapAs, type Shared } from './wrap'
 import { rangeError, typeError } from './errors'
 import { checkKeys, deepFreeze } from './types'
 
@@ -121,6 +121,8 @@ let defaultEngine: Engine | undefined
  * `Engine.default` is one engine per process (the same native engine in every worker).
  */
 export class Engine {
+  /** Makes `postMessage(engine)` throw a DataCloneError that says to post `engine.share()`. */
+  readonly shareable: symbol = SHAREABLE
   /** @internal */
   readonly _native: Native.NativeEngine
 
@@ -131,13 +133,13 @@ export class Engine {
 
   /** The process-wide default engine (wasmtime's default configuration). */
   static get default(): Engine {
-    return (defaultEngine ??= wrapAs(Engine, { _native: native.NativeEngine.default() }))
+    return (defaultEngine ??= wrapAs(Engine, { _native: native.NativeEngine.default() }, 'shareable'))
   }
 
   /** @internal A wrapper for a native engine; the default engine keeps its one wrapper. */
   static _wrap(n: Native.NativeEngine): Engine {
     if (Engine.default._native.same(n)) return Engine.default
-    return wrapAs(Engine, { _native: n })
+    return wrapAs(Engine, { _native: n }, 'shareable')
   }
 
   /**

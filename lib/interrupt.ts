@@ -10,6 +10,8 @@ import { isToken, token, wrapAs, type Shared } from './wrap'
  * Needs an engine with `epochInterruption` (the default).
  */
 export class InterruptHandle {
+  /** Makes `postMessage(handle)` throw a DataCloneError that says to post `handle.share()`. */
+  readonly shareable!: symbol
   /** @internal */
   readonly _native!: Native.NativeInterruptHandle
 
@@ -18,7 +20,7 @@ export class InterruptHandle {
 
   /** @internal */
   static _wrap(n: Native.NativeInterruptHandle): InterruptHandle {
-    return wrapAs(InterruptHandle as unknown as new () => InterruptHandle, { _native: n })
+    return wrapAs(InterruptHandle as unknown as new () => InterruptHandle, { _native: n }, 'shareable')
   }
 
   interrupt(): void {

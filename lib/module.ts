@@ -1,5 +1,5 @@
 import { native, type Native } from './native'
-import { isToken, token, wrapAs, type Shared } from './wrap'
+import { SHAREABLE, isToken, token, wrapAs, type Shared } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { typeError } from './errors'
 import { frozenJson, type ExportType, type FuncType, type ImportType } from './types'
@@ -15,6 +15,8 @@ function checkSource(bytes: unknown): BufferSource | string {
 
 /** Compiled wasm code. Shareable: usable from any store of its engine, in any worker. */
 export class Module {
+  /** Makes `postMessage(module)` throw a DataCloneError that says to post `module.share()`. */
+  readonly shareable: symbol = SHAREABLE
   /** @internal */
   readonly _native: Native.NativeModule
   /** @internal */
@@ -34,7 +36,7 @@ export class Module {
 
   /** @internal */
   static _wrap(n: Native.NativeModule, engine: Engine): Module {
-    const m = wrapAs(Module, { _native: n, _engine: engine })
+    const m = wrapAs(Module, { _native: n, _engine: engine }, 'shareable')
     return m
   }
 

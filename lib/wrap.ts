@@ -12,16 +12,24 @@ const HINT = 'wasmtime-node: use store.transfer() to move a store to another thr
 export const AFFINE: symbol = Symbol(HINT)
 
 /**
+ * The value of the `shareable` property of `Engine`, `Module`, `Component` and `InterruptHandle`:
+ * posted as they are, they would arrive as empty objects; the DataCloneError this makes says to
+ * post a `share()` token instead (the same native object, no copy).
+ */
+export const SHAREABLE: symbol = Symbol('wasmtime-node: post x.share() (a token) and call X.fromShared(token) in the receiver')
+
+/**
  * Make an instance of `cls` around existing native state, without running its constructor
  * (which would create new native state). Thread-affine
  * objects get their `threadAffine` marker first.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function wrapAs<T extends object>(cls: abstract new (...args: any[]) => T, fields: Record<string, unknown>, affine = false): T {
+export function wrapAs<T extends object>(cls: abstract new (...args: any[]) => T, fields: Record<string, unknown>, affine: boolean | 'shareable' = false): T {
   // Plain assignments keep V8's fast properties (wrappers are made per export, per request).
   // The marker goes first, so structured clone meets it before anything else.
   const o = Object.create(cls.prototype) as Record<string, unknown>
-  if (affine) o.threadAffine = AFFINE
+  if (affine === 'shareable') o.shareable = SHAREABLE
+  else if (affine) o.threadAffine = AFFINE
   for (const k in fields) o[k] = fields[k]
   return o as T
 }
