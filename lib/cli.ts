@@ -2,11 +2,13 @@
 // The `wasmtime-node` command: run a WASI program or invoke an export, precompile modules.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { Engine, Linker, Module, Store, Trap, WasiExit, type ValType } from './index'
+import { Component, ComponentLinker, Engine, Linker, Module, Store, Trap, WasiExit, type ValType } from './index'
+import { isComponentBinary } from './component'
 
 const RUN_HELP = `Usage: wasmtime-node run [OPTIONS] FILE [ARGS...]
 
-Run a WebAssembly module (.wasm, .wat or a .cwasm made by \`wasmtime-node compile\`) with WASI.
+Run a WebAssembly module (.wasm, .wat or a .cwasm made by \`wasmtime-node compile\`) with WASI,
+or a wasi:cli/command component with WASI 0.2.
 A command's _start runs with ARGS as its arguments; the guest's exit code becomes this
 process's. A trap prints the message and the wasm backtrace and exits with 134.
 
@@ -142,9 +144,9 @@ function parseArg(text: string, type: ValType): unknown {
   }
 }
 
-function run(a: RunArgs): number {
-  const module = loadModule(a.file)
-  const store = new Store(module.engine, {
+/** The store a program runs in: WASI from the command line, fuel and timeout. */
+function runStore(a: RunArgs, engine: Engine): Store {
+  const store = new Store(engine, {
     wasi: {
       args: [basename(a.file), ...(a.invoke === undefined ? a.args : [])],
       env: Object.fromEntries(a.env),
@@ -156,6 +158,26 @@ function run(a: RunArgs): number {
     timeoutMs: a.timeoutMs,
   })
   store.setFuel(a.fuel ?? 2n ** 64n - 1n)
+  return store
+}
+
+/** A `wasi:cli/command` component, run with WASI 0.2: exit code 0 when `run` returns ok, else 1. */
+function runComponent(a: RunArgs, component: Component): number {
+  if (a.invoke !== undefined) throw new UsageError('--invoke of a component export is not supported yet')
+  const store = runStore(a, component.engine)
+  try {
+    return new ComponentLinker(component.engine).defineWasi()._runCommand(store, component) ? 0 : 1
+  } catch (e) {
+    if (e instanceof WasiExit) return e.exitCode
+    throw e
+  }
+}
+
+function run(a: RunArgs): number {
+  const bytes = readFileSync(a.file)
+  if (isComponentBinary(bytes)) return runComponent(a, new Component(cliEngine(), bytes))
+  const module = loadModule(a.file)
+  const store = runStore(a, module.engine)
   const instance = new Linker(module.engine).defineWasi().instantiate(store, module)
   const exports = instance.exports as Record<string, unknown>
   try {
