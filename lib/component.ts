@@ -33,8 +33,10 @@ export class Component {
   /** @internal */
   readonly _native!: Native.NativeComponent
   readonly engine!: Engine
-  #imports?: readonly ComponentItem[]
-  #exports?: readonly ComponentItem[]
+  /** @internal (not `#private`: `_wrap` makes components without running the constructor) */
+  _imports?: readonly ComponentItem[]
+  /** @internal */
+  _exports?: readonly ComponentItem[]
 
   /** Compile a component's binary, or its text format given as a string. Throws `CompileError`. */
   constructor(engine: Engine | Shared<'Engine'> | undefined, source: BufferSource | string) {
@@ -47,13 +49,23 @@ export class Component {
     return wrapAs(Component, { _native: n, engine }, 'shareable')
   }
 
+  /** Compile off the JS thread. */
+  static compile(engine: Engine | Shared<'Engine'> | undefined, source: BufferSource | string): Promise<Component> {
+    try {
+      const e = engine === undefined ? Engine.default : checkEngine(engine)
+      return native.NativeComponent.compileAsync(e._native, checkSource(source)).then((n) => Component._wrap(n as Native.NativeComponent, e))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
   /** The component's imports: `{ name, type }` plain data (interfaces by full WIT name). */
   get imports(): readonly ComponentItem[] {
-    return (this.#imports ??= frozenJson(this._native.importsJson()))
+    return (this._imports ??= frozenJson(this._native.importsJson()))
   }
 
   get exports(): readonly ComponentItem[] {
-    return (this.#exports ??= frozenJson(this._native.exportsJson()))
+    return (this._exports ??= frozenJson(this._native.exportsJson()))
   }
 
   /** A token for `Component.fromShared` in another worker: O(1), no copy, no recompilation. */
@@ -153,6 +165,20 @@ export class ComponentLinker {
     return ComponentInstance._make(store, this._native.instantiate(store._native, c._native, store._fns))
   }
 
+  /**
+   * Resolve `component`'s imports once (wasmtime's `InstancePre`): each `pre.instantiate(store)`
+   * then skips name resolution and type checks. Throws `LinkError` now if an import is missing.
+   */
+  instantiatePre(component: Component | Shared<'Component'>): ComponentInstancePre {
+    const c = checkComponent(component)
+    return wrapAs(ComponentInstancePre as unknown as abstract new () => ComponentInstancePre, { linker: this, component: c, _native: this._native.instantiatePre(c._native) }, true)
+  }
+
+  /** @internal Bind this linker's host functions into `store`. */
+  _bind(store: Store): void {
+    this.#bind(store)
+  }
+
   /** @internal Run a `wasi:cli/command` component; true when `run` returned ok. */
   _runCommand(store: Store, component: Component): boolean {
     this.#bind(store)
@@ -168,6 +194,25 @@ export class ComponentLinker {
       store._fns[slot] = this.#fns[bound + i] as never
     })
     store._linkerBound.set(id, this.#fns.length)
+  }
+}
+
+/** A component with its imports resolved by a `ComponentLinker`, ready to instantiate repeatedly. */
+export class ComponentInstancePre {
+  readonly threadAffine!: symbol
+  readonly linker!: ComponentLinker
+  readonly component!: Component
+  /** @internal */
+  readonly _native!: Native.NativeComponentInstancePre
+
+  /** Made by `linker.instantiatePre(component)`. */
+  protected constructor() {}
+
+  /** A new instance in `store`. */
+  instantiate(store: Store): ComponentInstance {
+    checkStore(store)
+    this.linker._bind(store)
+    return ComponentInstance._make(store, this._native.instantiate(store._native, store._fns))
   }
 }
 

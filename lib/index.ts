@@ -13,7 +13,7 @@ export {
 } from './instance'
 export { Linker, InstancePre } from './linker'
 export { Caller, withCaller } from './caller'
-export { Component, ComponentLinker, ComponentInstance, type ComponentItem, type ComponentItemType, type WitType } from './component'
+export { Component, ComponentLinker, ComponentInstance, ComponentInstancePre, type ComponentItem, type ComponentItemType, type WitType } from './component'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError, ComponentError,
   type Frame, type TrapCode,
@@ -44,8 +44,8 @@ import { Global as G } from './global'
 import { Instance as I } from './instance'
 import { Linker as L, InstancePre as P } from './linker'
 import { InterruptHandle as H } from './interrupt'
-import { Component as Co, ComponentLinker as CL, ComponentInstance as CI } from './component'
+import { Component as Co, ComponentLinker as CL, ComponentInstance as CI, ComponentInstancePre as CP } from './component'
 
 interruptOnTerminate()
-for (const cls of [E, M, S, F, Me, T, G, I, L, P, H, Co, CL, CI]) guardReceivers(cls, '_native')
+for (const cls of [E, M, S, F, Me, T, G, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
 guardReceivers(C, 'options')

@@ -1,6 +1,7 @@
 //! `Component`: a compiled component, shareable across threads like `Module` (wasmtime's
 //! `Component` is Send + Sync).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -12,7 +13,7 @@ use wasmtime::component::types::{ComponentExtern, ComponentFunc, ComponentItem};
 use crate::api::engine::NativeEngine;
 use crate::base::args;
 use crate::base::engine::EngineInfo;
-use crate::base::error::{Fail, Res, throwing};
+use crate::base::error::{Fail, Res, error_object, throwing};
 use crate::base::live::{Kind, Live};
 use crate::base::share::{self, Shareable};
 use crate::base::types::json_str;
@@ -119,6 +120,12 @@ impl NativeComponent {
         })
     }
 
+    /// Compile on libuv's thread pool (`Component.compile`).
+    #[napi(catch_unwind)]
+    pub fn compile_async(env: Env, engine: &NativeEngine, source: Unknown) -> napi::Result<AsyncTask<ComponentCompileTask>> {
+        throwing(&env, || Ok(AsyncTask::new(ComponentCompileTask { engine: engine.info.clone(), bytes: args::wasm_bytes(&env, &source)? })))
+    }
+
     /// Load compiled code from `serialize()`. `lib/` demands `{ trusted: true }`.
     #[napi(factory, catch_unwind)]
     pub fn deserialize(env: Env, engine: &NativeEngine, bytes: Unknown) -> napi::Result<Self> {
@@ -174,5 +181,29 @@ impl NativeComponent {
     #[napi(catch_unwind)]
     pub fn serialize(&self, env: Env) -> napi::Result<Buffer> {
         throwing(&env, || Ok(self.component.serialize().map_err(|e| Fail::wasmtime(format!("{e:#}")))?.into()))
+    }
+}
+
+/// Compiles on libuv's thread pool: `Component.compile`.
+pub struct ComponentCompileTask {
+    engine: Arc<Shareable<EngineInfo>>,
+    bytes: Cow<'static, [u8]>,
+}
+
+impl Task for ComponentCompileTask {
+    type Output = Component;
+    type JsValue = NativeComponent;
+
+    fn compute(&mut self) -> napi::Result<Component> {
+        crate::api::module::count_compile();
+        Component::new(&self.engine.value.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
+    }
+
+    fn resolve(&mut self, _env: Env, component: Component) -> napi::Result<NativeComponent> {
+        Ok(NativeComponent::from_component(component, self.engine.clone()))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<NativeComponent> {
+        Err(error_object(&env, Fail::compile(err.reason.clone())))
     }
 }

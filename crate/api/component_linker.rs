@@ -10,6 +10,7 @@ use wasmtime::component::Linker;
 
 use crate::api::component::NativeComponent;
 use crate::api::component_instance::NativeComponentInstance;
+use crate::api::component_instance_pre::NativeComponentInstancePre;
 use crate::api::engine::NativeEngine;
 use crate::api::store::NativeStore;
 use crate::base::error::{Fail, Res, throwing};
@@ -35,18 +36,23 @@ fn link_err(e: wasmtime::Error) -> Fail {
     Fail::link(format!("{e:#}"))
 }
 
+/// Components run in stores without `async` only, for now.
+pub fn check_sync(store: &StoreCore) -> Res<()> {
+    if store.cx()?.data().is_async {
+        return Err(Fail::with(
+            "WasmtimeError",
+            "ERR_COMPONENT_UNSUPPORTED",
+            "components cannot be instantiated in a store created with async: true yet (this version of wasmtime-node)",
+        ));
+    }
+    Ok(())
+}
+
 impl NativeComponentLinker {
     fn check(&self, store: &StoreCore, component: &NativeComponent) -> Res<()> {
         component.check_engine(&self.engine, "the linker's")?;
         component.check_engine(store.engine(), "the store's")?;
-        if store.cx()?.data().is_async {
-            return Err(Fail::with(
-                "WasmtimeError",
-                "ERR_COMPONENT_UNSUPPORTED",
-                "components cannot be instantiated in a store created with async: true yet (this version of wasmtime-node)",
-            ));
-        }
-        Ok(())
+        check_sync(store)
     }
 }
 
@@ -127,6 +133,15 @@ impl NativeComponentLinker {
                 self.linker.instantiate(&mut cx, &component.component).map_err(|e| core.wasm_error(e, true))
             })?;
             NativeComponentInstance::new(core.clone(), instance, &component.component)
+        })
+    }
+
+    /// Resolve `component`'s imports once, for many instantiations.
+    #[napi(catch_unwind)]
+    pub fn instantiate_pre(&self, env: Env, component: &NativeComponent) -> napi::Result<NativeComponentInstancePre> {
+        throwing(&env, || {
+            component.check_engine(&self.engine, "the linker's")?;
+            Ok(NativeComponentInstancePre::new(self.linker.instantiate_pre(&component.component).map_err(link_err)?))
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod component;
 pub mod component_instance;
+pub mod component_instance_pre;
 pub mod component_linker;
 pub mod engine;
 pub mod func;
