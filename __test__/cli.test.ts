@@ -138,3 +138,20 @@ ptest('a large output through a pipe arrives whole', (t) => {
   t.is(r.code, 0, r.stderr)
   t.is(r.raw.length, 4_000_000)
 })
+
+test('run: a wasi:cli/command component runs with WASI 0.2, with the same output and exit code as its core module', (t) => {
+  // __test__/components/argsenv.command.wasm is programs/wasm/argsenv.wasm made a command
+  // component by jco's preview-1 adapter (scripts/build-components.sh).
+  const dir = path.join(__dirname, 'components')
+  const core = cli(['run', '--env', 'K=V', path.join(ROOT, 'programs', 'wasm', 'argsenv.wasm'), 'a', 'b'])
+  const comp = cli(['run', '--env', 'K=V', path.join(dir, 'argsenv.command.wasm'), 'a', 'b'])
+  t.is(comp.code, core.code)
+  t.is(comp.code, 0)
+  // argv[0] is the file's name: the rest is the same.
+  const rest = (s: string) => s.split('\n').filter((l) => !l.startsWith('argv[0]=')).join('\n')
+  t.is(rest(comp.stdout), rest(core.stdout))
+  t.true(comp.stdout.includes('argv[0]=argsenv.command.wasm'), comp.stdout)
+  t.is(comp.stderr, core.stderr)
+  const invoke = cli(['run', '--invoke', 'x', path.join(dir, 'argsenv.command.wasm')])
+  t.is(invoke.code, 2, 'a component --invoke is a usage error for now')
+})

@@ -65,7 +65,9 @@ unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, pa
         };
         let what = "the host function's result";
         *out = match (&rty, ret) {
-            // jco's convention: returning is `ok`; throwing a value with a `payload` is `err`.
+            // jco's convention: returning is `ok`, unless what is returned is itself a
+            // `{ tag: 'ok' | 'err', val }`; throwing a value with a `payload` is `err`.
+            (Type::Result(_), Ok(v)) if is_result_object(env, v)? => to_val(env, v, &rty, what)?,
             (Type::Result(r), Ok(v)) => Val::Result(Ok(r.ok().map(|t| to_val(env, v, &t, what).map(Box::new)).transpose()?)),
             (Type::Result(r), Err(Fail::Pending)) => {
                 let exc = js::take_exception(env);
@@ -86,17 +88,42 @@ unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, pa
     }
 }
 
-/// `e.payload` when `e` is an object with an own `payload` property (a `ComponentError`).
+/// Whether `v` is an object whose `tag` is `'ok'` or `'err'`.
+unsafe fn is_result_object(env: js::Env, v: js::Value) -> Res<bool> {
+    // SAFETY: the caller's contract (on the JS thread, in a callback).
+    unsafe {
+        if js::type_of(env, v) != sys::ValueType::napi_object {
+            return Ok(false);
+        }
+        let tag = js::get_named(env, v, "tag")?;
+        if js::type_of(env, tag) != sys::ValueType::napi_string {
+            return Ok(false);
+        }
+        Ok(matches!(js::string_of(env, tag)?.as_str(), "ok" | "err"))
+    }
+}
+
+/// The `err` payload of an exception thrown by a host function returning a `result` (jco's
+/// convention): `e.payload` when `e` has an own `payload` property (a `ComponentError`), `e`
+/// itself when it is not an `Error`; `None` for any other `Error` (it propagates).
 unsafe fn payload_of(env: js::Env, e: js::Value) -> Res<Option<js::Value>> {
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {
+        let mut is_error = false;
+        sys::napi_is_error(env, e, &mut is_error);
         if !matches!(js::type_of(env, e), sys::ValueType::napi_object | sys::ValueType::napi_function) {
-            return Ok(None);
+            return Ok(Some(e));
         }
         let key = js::string_value(env, "payload")?;
         let mut has = false;
         sys::napi_has_own_property(env, e, key, &mut has);
-        if has { js::get_named(env, e, "payload").map(Some) } else { Ok(None) }
+        if has {
+            js::get_named(env, e, "payload").map(Some)
+        } else if is_error {
+            Ok(None)
+        } else {
+            Ok(Some(e))
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! WIT values ↔ JS values, mapped exactly as jco's transpiled bindings map them, so that code
 //! written against a jco-transpiled component runs unchanged: bool; s8–u32, f32, f64 ↔ number;
-//! s64/u64 ↔ BigInt; char/string ↔ string; `list<u8>` ↔ Uint8Array, other lists and tuples ↔
-//! Array; record ↔ object with camelCase keys; variant ↔ `{ tag, val }`; enum ↔ string; flags ↔
+//! s64/u64 ↔ BigInt; char/string ↔ string; a list of numbers ↔ the typed array of its element
+//! type (`list<u8>` ↔ Uint8Array, `list<u32>` ↔ Uint32Array, `list<s64>` ↔ BigInt64Array…; an
+//! Array is accepted too), other lists and tuples ↔ Array; record ↔ object with camelCase keys; variant ↔ `{ tag, val }`; enum ↔ string; flags ↔
 //! object of booleans (camelCase keys); option ↔ value or undefined (an option of an option: the
 //! outer one as `{ tag: 'some', val } | { tag: 'none' }`); result ↔ `{ tag: 'ok' | 'err', val }`
 //! (a function's own result is unwrapped by lib/component.ts: returned, or thrown as a
@@ -127,13 +128,82 @@ fn tagged(env: Env, v: Value, path: &str, what: &str) -> Res<(String, Value)> {
     Ok((tag, get(env, v, "val")?))
 }
 
+/// The elements of an Array, or of a typed array (jco's form of a list of numbers).
 fn elements(env: Env, v: Value, path: &str) -> Res<Vec<Value>> {
     // SAFETY: `v` is a live handle of the current callback.
-    let Some(n) = (unsafe { js::array_length(env, v) })? else {
-        return Err(wrong(path, "an array"));
+    let n = match unsafe { js::array_length(env, v) }? {
+        Some(n) => n,
+        // SAFETY: as above.
+        None => match unsafe { typed_array_length(env, v) } {
+            Some(n) => n,
+            None => return Err(wrong(path, "an array")),
+        },
     };
     // SAFETY: `v` is an array of length `n`.
     (0..n).map(|i| unsafe { js::get_element(env, v, i) }).collect()
+}
+
+/// The length of a typed array, or `None` when `v` is not one.
+unsafe fn typed_array_length(env: Env, v: Value) -> Option<u32> {
+    let mut is = false;
+    // SAFETY: the caller's contract (a live handle of the current callback).
+    unsafe { sys::napi_is_typedarray(env, v, &mut is) };
+    if !is {
+        return None;
+    }
+    let (mut ty, mut len, mut data, mut ab, mut off) = (0, 0usize, std::ptr::null_mut(), std::ptr::null_mut(), 0usize);
+    // SAFETY: as above; `v` is a typed array.
+    unsafe { sys::napi_get_typedarray_info(env, v, &mut ty, &mut len, &mut data, &mut ab, &mut off) };
+    u32::try_from(len).ok()
+}
+
+/// jco's typed array for a list of `elem` (every numeric element type but `u8`'s Uint8Array,
+/// handled apart), or `None` when a list of `elem` is a plain Array.
+fn typed_array_kind(elem: &Type) -> Option<(sys::napi_typedarray_type, usize)> {
+    use sys::TypedarrayType as T;
+    Some(match elem {
+        Type::S8 => (T::int8_array, 1),
+        Type::S16 => (T::int16_array, 2),
+        Type::U16 => (T::uint16_array, 2),
+        Type::S32 => (T::int32_array, 4),
+        Type::U32 => (T::uint32_array, 4),
+        Type::S64 => (T::bigint64_array, 8),
+        Type::U64 => (T::biguint64_array, 8),
+        Type::Float32 => (T::float32_array, 4),
+        Type::Float64 => (T::float64_array, 8),
+        _ => return None,
+    })
+}
+
+/// A fresh typed array of `kind` holding `items` (little-endian element bytes).
+unsafe fn typed_array_of(env: Env, kind: (sys::napi_typedarray_type, usize), items: &[Val]) -> Res<Value> {
+    let mut bytes = Vec::with_capacity(items.len() * kind.1);
+    for v in items {
+        match v {
+            Val::S8(x) => bytes.extend(x.to_le_bytes()),
+            Val::S16(x) => bytes.extend(x.to_le_bytes()),
+            Val::U16(x) => bytes.extend(x.to_le_bytes()),
+            Val::S32(x) => bytes.extend(x.to_le_bytes()),
+            Val::U32(x) => bytes.extend(x.to_le_bytes()),
+            Val::S64(x) => bytes.extend(x.to_le_bytes()),
+            Val::U64(x) => bytes.extend(x.to_le_bytes()),
+            Val::Float32(x) => bytes.extend(x.to_le_bytes()),
+            Val::Float64(x) => bytes.extend(x.to_le_bytes()),
+            _ => return Err(Fail::internal("a list element of another type than its list's")),
+        }
+    }
+    // SAFETY: the caller's contract (on the JS thread, in a callback).
+    unsafe {
+        let u8s = js::uint8_array_copy(env, &bytes)?;
+        let (mut t, mut len, mut data, mut ab, mut off) = (0, 0usize, std::ptr::null_mut(), std::ptr::null_mut(), 0usize);
+        sys::napi_get_typedarray_info(env, u8s, &mut t, &mut len, &mut data, &mut ab, &mut off);
+        let mut out = std::ptr::null_mut();
+        let status = sys::napi_create_typedarray(env, kind.0, items.len(), ab, 0, &mut out);
+        if status != sys::Status::napi_ok {
+            return Err(Fail::internal("N-API call failed: create_typedarray"));
+        }
+        Ok(out)
+    }
 }
 
 /// The JS value `v` as a value of WIT type `ty`; `path` names it in errors.
@@ -309,6 +379,8 @@ pub fn from_val(env: Env, v: &Val, ty: &Type) -> Res<Value> {
                 if matches!(elem, Type::U8) {
                     let bytes: Vec<u8> = items.iter().map(|i| if let Val::U8(b) = i { *b } else { 0 }).collect();
                     js::uint8_array_copy(env, &bytes)?
+                } else if let Some(kind) = typed_array_kind(&elem) {
+                    typed_array_of(env, kind, items)?
                 } else {
                     array_of(env, items, |_| elem.clone())?
                 }
