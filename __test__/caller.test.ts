@@ -3,7 +3,7 @@
 // expected values come from the guests' own data segments and globals, written in the WAT below.
 import test from 'ava'
 
-import { Caller, Engine, Func, Instance, Linker, Memory, Module, Store, StoreStateError, withCaller } from '../dist/index.js'
+import { Caller, Component, ComponentLinker, Engine, Func, Instance, Linker, Memory, Module, Store, StoreStateError, withCaller } from '../dist/index.js'
 import type { Global } from '../dist/index.js'
 import { assertError, thrown } from './helpers/assert'
 
@@ -131,4 +131,30 @@ test('bad input: withCaller of a non-function, a wrapped function called directl
   const type = { params: [], results: [] } as const
   t.throws(() => new Linker().func('env', 'f', type, () => {}, { caler: true } as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /caler.*caller/ })
   t.throws(() => new Linker().func('env', 'f', type, () => {}, { caller: 1 } as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test("components' host functions take a caller too: the calling store and its data, one InstancePre for every store", (t) => {
+  // `run()` calls the root import `tick` twice and returns the sum of what it returned.
+  const component = new Component(Engine.default, `(component
+    (import "tick" (func $tick (result u32)))
+    (core func $tick_lowered (canon lower (func $tick)))
+    (core module $m
+      (import "host" "tick" (func $t (result i32)))
+      (func (export "run") (result i32) (i32.add (call $t) (call $t))))
+    (core instance $hi (export "tick" (func $tick_lowered)))
+    (core instance $i (instantiate $m (with "host" (instance $hi))))
+    (func (export "run") (result u32) (canon lift (core func $i "run"))))`)
+  const seen: Array<Store<{ n: number }>> = []
+  const linker = new ComponentLinker().define({
+    tick: withCaller((caller: Caller<{ n: number }>) => {
+      seen.push(caller.store)
+      t.is(caller.exports.memory, undefined, 'a component hides its core exports')
+      return ++caller.data.n
+    }),
+  })
+  const pre = linker.instantiatePre(component)
+  const stores = [new Store(undefined, { data: { n: 0 } }), new Store(undefined, { data: { n: 10 } })]
+  t.deepEqual(stores.map((s) => (pre.instantiate(s).exports.run as () => number)()), [1 + 2, 11 + 12])
+  t.deepEqual(stores.map((s) => s.data.n), [2, 12])
+  t.deepEqual(seen, [stores[0], stores[0], stores[1], stores[1]])
 })

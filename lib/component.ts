@@ -8,6 +8,7 @@ import { ComponentError, typeError } from './errors'
 import { Store, checkStore } from './store'
 import { frozenJson } from './types'
 import type { BufferSource } from './module'
+import { callerEntry, callerFn } from './caller'
 
 /** A WIT type, spelled as in WIT: `u32`, `list<u8>`, `record { a: u32 }`, `option<string>`… */
 export type WitType = string
@@ -137,7 +138,9 @@ export class ComponentLinker {
    * Define host functions: `define('acme:plugin/host@0.1.0', { log(msg) {…} })` for an imported
    * interface, `define({ log })` for root-level imports. Keys are WIT names (`do-thing`); the
    * camelCase form (`doThing`) is accepted too. A function implementing an import that returns
-   * `result<T, E>` returns T, or throws a `ComponentError(payload)` for `err(payload)`.
+   * `result<T, E>` returns T, or throws a `ComponentError(payload)` for `err(payload)`. A function
+   * wrapped with `withCaller` gets the calling store and its data (`caller.exports` is empty: a
+   * component does not expose its core exports).
    */
   define(iface: string | Record<string, HostFn>, fns?: Record<string, HostFn>): this {
     const [name, table] = typeof iface === 'string' ? [iface, fns] : ['', iface]
@@ -191,7 +194,9 @@ export class ComponentLinker {
     if (bound === this.#fns.length) return
     const slots = this._native.bind(store._native, bound)
     slots.forEach((slot, i) => {
-      store._fns[slot] = this.#fns[bound + i] as never
+      const fn = this.#fns[bound + i]!
+      const withCaller = callerFn(fn)
+      store._fns[slot] = (withCaller ? callerEntry(store, withCaller) : fn) as never
     })
     store._linkerBound.set(id, this.#fns.length)
   }
