@@ -99,7 +99,7 @@ export class Store<T = unknown> {
     if (!options || typeof options !== 'object') throw typeError('store options must be an object')
     checkKeys(options, ['data', 'fuel', 'limits', 'timeoutMs', 'wasi', 'async', 'fuelYieldInterval'], 'store')
     if (options.async !== undefined && typeof options.async !== 'boolean') throw typeError('async must be a boolean')
-    this._native = new native.NativeStore(this.engine._native, options.async === true)
+    this._native = native.NativeStore.create(this.engine._native, options.async === true)
     // Its wasm state goes as soon as V8 collects it, not when the event loop runs finalizers.
     native.NativeStore.watch(this._native)
     this.data = options.data as T

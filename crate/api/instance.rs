@@ -72,6 +72,16 @@ impl NativeInstance {
     pub fn core(&self) -> &Rc<StoreCore> {
         &self.core
     }
+
+    /// This instance as a JS object, made the light way (see `raw::light_instance`): one is made
+    /// per instantiation.
+    pub fn into_js<'a>(self, env: raw::Env) -> Res<Unknown<'a>> {
+        // SAFETY: on the JS thread of `env`, inside a callback; the value is created in its scope.
+        unsafe {
+            let v = raw::light_instance(env, "NativeInstance\0", self)?;
+            Ok(Unknown::from_raw_unchecked(env, v))
+        }
+    }
 }
 
 #[napi]

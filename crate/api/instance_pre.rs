@@ -30,8 +30,8 @@ impl NativeInstancePre {
 impl NativeInstancePre {
     /// Instantiate in `store`. `lib/` makes sure that store-owned definitions (from `define`)
     /// belong to this store; wasmtime would panic otherwise (caught, but refused earlier).
-    #[napi(catch_unwind)]
-    pub fn instantiate(&self, env: Env, store: &NativeStore, fns: Unknown) -> napi::Result<NativeInstance> {
+    #[napi(catch_unwind, ts_return_type = "NativeInstance")]
+    pub fn instantiate(&self, env: Env, store: &NativeStore, fns: Unknown) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
             let core = &store.core;
             if !wasmtime::Engine::same(self.pre.module().engine(), core.engine()) {
@@ -45,7 +45,7 @@ impl NativeInstancePre {
                 };
                 made.map_err(|e| core.wasm_error(e, true))
             })?;
-            Ok(NativeInstance::new(core.clone(), instance))
+            NativeInstance::new(core.clone(), instance).into_js(env.raw())
         })
     }
 }

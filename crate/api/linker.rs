@@ -128,8 +128,8 @@ impl NativeLinker {
         })
     }
 
-    #[napi(catch_unwind)]
-    pub fn instantiate(&self, env: Env, store: &NativeStore, module: &NativeModule, fns: Unknown) -> napi::Result<NativeInstance> {
+    #[napi(catch_unwind, ts_return_type = "NativeInstance")]
+    pub fn instantiate(&self, env: Env, store: &NativeStore, module: &NativeModule, fns: Unknown) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
             let core = &store.core;
             module.check_engine(core.engine(), "the store's")?;
@@ -141,7 +141,7 @@ impl NativeLinker {
                 };
                 made.map_err(|e| core.wasm_error(e, true))
             })?;
-            Ok(NativeInstance::new(core.clone(), instance))
+            NativeInstance::new(core.clone(), instance).into_js(env.raw())
         })
     }
 

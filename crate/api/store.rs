@@ -59,6 +59,19 @@ impl NativeStore {
         NativeStore { core: StoreCore::new(env.raw(), engine.info.clone(), is_async == Some(true)) }
     }
 
+    /// A new store, made the light way (see `raw::light_instance`): one is made per request.
+    #[napi(catch_unwind, ts_return_type = "NativeStore")]
+    pub fn create<'a>(env: &'a Env, engine: &NativeEngine, is_async: Option<bool>) -> napi::Result<Unknown<'a>> {
+        throwing(env, || {
+            let store = NativeStore { core: StoreCore::new(env.raw(), engine.info.clone(), is_async == Some(true)) };
+            // SAFETY: on the JS thread of `env`, inside a callback; the value is created in its scope.
+            unsafe {
+                let v = raw::light_instance(env.raw(), "NativeStore\0", store)?;
+                Ok(Unknown::from_raw_unchecked(env.raw(), v))
+            }
+        })
+    }
+
     /// Release `store`'s wasm state as soon as V8 has collected this object (see store/reclaim.rs).
     #[napi(catch_unwind)]
     pub fn watch(env: Env, store: Unknown) -> napi::Result<()> {
@@ -128,8 +141,8 @@ impl NativeStore {
     }
 
     /// Instantiate `module` with `externs` (native wrappers, in import order).
-    #[napi(catch_unwind)]
-    pub fn instantiate(&self, env: Env, module: &NativeModule, externs: Vec<Unknown>, fns: Unknown) -> napi::Result<NativeInstance> {
+    #[napi(catch_unwind, ts_return_type = "NativeInstance")]
+    pub fn instantiate(&self, env: Env, module: &NativeModule, externs: Vec<Unknown>, fns: Unknown) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
             let core = &self.core;
             module.check_engine(core.engine(), "the store's")?;
@@ -142,7 +155,7 @@ impl NativeStore {
                 };
                 made.map_err(|e| core.wasm_error(e, true))
             })?;
-            Ok(NativeInstance::new(core.clone(), instance))
+            NativeInstance::new(core.clone(), instance).into_js(env.raw())
         })
     }
 

@@ -413,3 +413,38 @@ pub unsafe fn u64_bigint_value(env: Env, x: u64) -> Result<Value, Fail> {
     ok(unsafe { sys::napi_create_bigint_uint64(env, x, &mut out) }, "create_bigint_uint64")?;
     Ok(out)
 }
+
+/// A JS object of `#[napi]` class `T` around `value` (`js_name`: the class's JS name and a NUL,
+/// napi-rs's key for it), made the light way:
+/// `napi_wrap` with our own finalizer, and the class's type tag so that napi-rs's method glue and
+/// `unwrap_class` accept it. napi-rs's own way (`T::into_instance`) also keeps a second reference
+/// per object, a boxed callback list and an entry in a per-thread map — ≈ 300 bytes held until
+/// the finalizer runs, which per-request objects (stores, instances) pile up in synchronous loops,
+/// and a few hundred nanoseconds per object. Nothing here uses `Reference<T>`, which needs them.
+pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(env: Env, js_name: &'static str, value: T) -> Result<Value, Fail> {
+    unsafe extern "C" fn drop_box<T>(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+        // SAFETY: `data` is the `Box<T>` given to `napi_wrap` below, finalized once.
+        drop(unsafe { Box::from_raw(data.cast::<T>()) });
+    }
+    let ctor_ref = napi::__private::get_class_constructor(js_name).ok_or_else(|| Fail::internal(format!("class {js_name} is not registered in this thread")))?;
+    // SAFETY: `env` is this thread's live env, inside a callback (this fn's contract); the
+    // constructor reference is napi-rs's, alive as long as the env.
+    unsafe {
+        let mut ctor = ptr::null_mut();
+        ok(sys::napi_get_reference_value(env, ctor_ref, &mut ctor), "class constructor")?;
+        // The factory flag makes napi-rs's constructor glue return `this` untouched.
+        napi::__private::___CALL_FROM_FACTORY.with(|f| f.set(true));
+        let mut obj = ptr::null_mut();
+        let status = sys::napi_new_instance(env, ctor, 0, ptr::null_mut(), &mut obj);
+        napi::__private::___CALL_FROM_FACTORY.with(|f| f.set(false));
+        ok(status, "new instance")?;
+        let data = Box::into_raw(Box::new(value));
+        if let Err(e) = ok(sys::napi_wrap(env, obj, data.cast(), Some(drop_box::<T>), ptr::null_mut(), ptr::null_mut()), "wrap") {
+            drop(Box::from_raw(data));
+            return Err(e);
+        }
+        let tag = T::type_tag();
+        ok(sys::napi_type_tag_object(env, obj, &tag), "type tag")?;
+        Ok(obj)
+    }
+}
