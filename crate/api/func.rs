@@ -7,6 +7,7 @@ use napi_derive::napi;
 
 use crate::api::store::NativeStore;
 use crate::base::error::{Fail, Res, throwing};
+use crate::base::raw;
 use crate::base::types;
 use crate::call::func::{HostKey, NativeFunc, host_func, invoker_value};
 use crate::call::values;
@@ -15,17 +16,17 @@ use crate::call::values;
 impl NativeFunc {
     /// A JS host function of type (params → results) in slot `slot` of the store's JS table,
     /// which must be the next free one. `module`/`name` are what `Store.receive` re-binds it by.
-    #[napi(factory, catch_unwind)]
-    pub fn host(
-        env: Env,
+    #[napi(catch_unwind, ts_return_type = "NativeFunc")]
+    pub fn host<'a>(
+        env: &'a Env,
         store: &NativeStore,
         slot: u32,
         params: Vec<String>,
         results: Vec<String>,
         module: String,
         name: String,
-    ) -> napi::Result<NativeFunc> {
-        throwing(&env, || {
+    ) -> napi::Result<Unknown<'a>> {
+        throwing(env, || {
             let core = &store.core;
             let ty = types::func_type(core.engine(), &params, &results)?;
             let mut cx = core.cx()?;
@@ -34,7 +35,11 @@ impl NativeFunc {
                 return Err(Fail::internal(format!("host function table out of sync (slot {slot} vs {got})")));
             }
             let f = host_func(&mut cx, ty, HostKey::Slot(slot));
-            Ok(NativeFunc::new(core.clone(), f, &cx))
+            // SAFETY: on the JS thread of `env`, inside a callback; the value is created in its scope.
+            unsafe {
+                let v = raw::light_instance(env.raw(), "NativeFunc\0", NativeFunc::new(core.clone(), f, &cx))?;
+                Ok(Unknown::from_raw_unchecked(env.raw(), v))
+            }
         })
     }
 

@@ -47,14 +47,17 @@ pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<
 
 /// A JS wrapper for a wasmtime extern.
 pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsContext) -> Res<raw::Value> {
-    let to = |r: napi::Result<raw::Value>| r.map_err(|_| Fail::Pending);
-    match e {
-        Extern::Func(f) => to(NativeFunc::new(core.clone(), f, cx).into_instance(env).map(|i| i.value)),
-        Extern::Memory(m) => to(NativeMemory::new(core.clone(), m).into_instance(env).map(|i| i.value)),
-        Extern::Table(t) => to(NativeTable::new(core.clone(), t).into_instance(env).map(|i| i.value)),
-        Extern::Global(g) => to(NativeGlobal::new(core.clone(), g).into_instance(env).map(|i| i.value)),
-        // SAFETY: on the JS thread of `env`, inside a callback.
-        _ => Ok(unsafe { raw::null(env.raw()) }),
+    let env = env.raw();
+    // SAFETY (each arm): on the JS thread of `env`, inside a callback (made per export, per
+    // instantiation: the light way, see `raw::light_instance`).
+    unsafe {
+        match e {
+            Extern::Func(f) => raw::light_instance(env, "NativeFunc\0", NativeFunc::new(core.clone(), f, cx)),
+            Extern::Memory(m) => raw::light_instance(env, "NativeMemory\0", NativeMemory::new(core.clone(), m)),
+            Extern::Table(t) => raw::light_instance(env, "NativeTable\0", NativeTable::new(core.clone(), t)),
+            Extern::Global(g) => raw::light_instance(env, "NativeGlobal\0", NativeGlobal::new(core.clone(), g)),
+            _ => Ok(raw::null(env)),
+        }
     }
 }
 

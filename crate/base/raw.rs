@@ -421,12 +421,17 @@ pub unsafe fn u64_bigint_value(env: Env, x: u64) -> Result<Value, Fail> {
 /// per object, a boxed callback list and an entry in a per-thread map — ≈ 300 bytes held until
 /// the finalizer runs, which per-request objects (stores, instances) pile up in synchronous loops,
 /// and a few hundred nanoseconds per object. Nothing here uses `Reference<T>`, which needs them.
-pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(env: Env, js_name: &'static str, value: T) -> Result<Value, Fail> {
+pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(
+    env: Env,
+    js_name: &'static str,
+    value: T,
+) -> Result<Value, Fail> {
     unsafe extern "C" fn drop_box<T>(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
         // SAFETY: `data` is the `Box<T>` given to `napi_wrap` below, finalized once.
         drop(unsafe { Box::from_raw(data.cast::<T>()) });
     }
-    let ctor_ref = napi::__private::get_class_constructor(js_name).ok_or_else(|| Fail::internal(format!("class {js_name} is not registered in this thread")))?;
+    let ctor_ref = napi::__private::get_class_constructor(js_name)
+        .ok_or_else(|| Fail::internal(format!("class {js_name} is not registered in this thread")))?;
     // SAFETY: `env` is this thread's live env, inside a callback (this fn's contract); the
     // constructor reference is napi-rs's, alive as long as the env.
     unsafe {
