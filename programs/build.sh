@@ -7,6 +7,10 @@
 # scripts/install-wasi-toolchain.sh; after changing a source, run this script and commit.
 set -eu
 cd "$(dirname "$0")"
+# clang runs `wasm-opt` after linking when it finds one in PATH, which changes the output; npm
+# puts binaryen's (a dependency of jco) there for scripts and `npx`. Build without it.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v 'node_modules/\.bin' | paste -sd: -)
+export PATH
 OUT=${OUT:-wasm}
 mkdir -p "$OUT"
 CLANG=${CLANG:-clang-14}
