@@ -160,21 +160,24 @@ export class ComponentLinker {
     return this
   }
 
-  /** Instantiate `component` in `store`. Throws `LinkError` for imports it does not define. */
-  instantiate(store: Store, component: Component | Shared<'Component'>): ComponentInstance {
+  /**
+   * Instantiate `component` in `store`. Throws `LinkError` for imports it does not define. `E`
+   * declares the exports' types (as jco's generated `.d.ts` would), unchecked at run time.
+   */
+  instantiate<E extends object = ComponentExports>(store: Store, component: Component | Shared<'Component'>): ComponentInstance<E> {
     checkStore(store)
     const c = checkComponent(component)
     this.#bind(store)
-    return ComponentInstance._make(store, this._native.instantiate(store._native, c._native, store._fns))
+    return ComponentInstance._make<E>(store, this._native.instantiate(store._native, c._native, store._fns))
   }
 
   /**
    * Resolve `component`'s imports once (wasmtime's `InstancePre`): each `pre.instantiate(store)`
    * then skips name resolution and type checks. Throws `LinkError` now if an import is missing.
    */
-  instantiatePre(component: Component | Shared<'Component'>): ComponentInstancePre {
+  instantiatePre<E extends object = ComponentExports>(component: Component | Shared<'Component'>): ComponentInstancePre<E> {
     const c = checkComponent(component)
-    return wrapAs(ComponentInstancePre as unknown as abstract new () => ComponentInstancePre, { linker: this, component: c, _native: this._native.instantiatePre(c._native) }, true)
+    return wrapAs(ComponentInstancePre as unknown as abstract new () => ComponentInstancePre<E>, { linker: this, component: c, _native: this._native.instantiatePre(c._native) }, true)
   }
 
   /** @internal Bind this linker's host functions into `store`. */
@@ -203,7 +206,7 @@ export class ComponentLinker {
 }
 
 /** A component with its imports resolved by a `ComponentLinker`, ready to instantiate repeatedly. */
-export class ComponentInstancePre {
+export class ComponentInstancePre<E extends object = ComponentExports> {
   readonly threadAffine!: symbol
   readonly linker!: ComponentLinker
   readonly component!: Component
@@ -214,15 +217,18 @@ export class ComponentInstancePre {
   protected constructor() {}
 
   /** A new instance in `store`. */
-  instantiate(store: Store): ComponentInstance {
+  instantiate(store: Store): ComponentInstance<E> {
     checkStore(store)
     this.linker._bind(store)
-    return ComponentInstance._make(store, this._native.instantiate(store._native, store._fns))
+    return ComponentInstance._make<E>(store, this._native.instantiate(store._native, store._fns))
   }
 }
 
-/** An instantiated component. */
-export class ComponentInstance {
+/** Untyped component exports: functions and interfaces (objects of functions) by name. */
+export type ComponentExports = Readonly<Record<string, unknown>>
+
+/** An instantiated component. `E` is the exports' declared type. */
+export class ComponentInstance<E extends object = ComponentExports> {
   readonly threadAffine!: symbol
   /** @internal */
   readonly _native!: Native.NativeComponentInstance
@@ -232,10 +238,10 @@ export class ComponentInstance {
    * Root functions under their WIT name and camelCase alias; exported interfaces as objects of
    * functions under their full WIT name and the camelCase alias of their short name.
    */
-  readonly exports!: Readonly<Record<string, unknown>>
+  readonly exports!: Readonly<E>
 
   /** @internal */
-  static _make(store: Store, n: Native.NativeComponentInstance): ComponentInstance {
+  static _make<E extends object>(store: Store, n: Native.NativeComponentInstance): ComponentInstance<E> {
     const out: Record<string, unknown> = Object.create(null)
     n.functions().forEach((f, index) => {
       const call = (...args: unknown[]) => {
@@ -255,7 +261,7 @@ export class ComponentInstance {
       target[camel(f.name)] ??= call
     })
     for (const v of Object.values(out)) if (typeof v === 'object') Object.freeze(v)
-    return wrapAs(ComponentInstance, { threadAffine: AFFINE, _native: n, _store: store, exports: Object.freeze(out) })
+    return wrapAs(ComponentInstance as unknown as abstract new () => ComponentInstance<E>, { threadAffine: AFFINE, _native: n, _store: store, exports: Object.freeze(out) })
   }
 }
 

@@ -13,7 +13,7 @@ export {
 } from './instance'
 export { Linker, InstancePre } from './linker'
 export { Caller, withCaller } from './caller'
-export { Component, ComponentLinker, ComponentInstance, ComponentInstancePre, type ComponentItem, type ComponentItemType, type WitType } from './component'
+export { Component, ComponentLinker, ComponentInstance, ComponentInstancePre, type ComponentItem, type ComponentItemType, type ComponentExports, type WitType } from './component'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError, ComponentError,
   type Frame, type TrapCode,

@@ -5,7 +5,7 @@
 import {
   CompileError, Config, Engine, ExternRef, Func, Global, Instance, InstancePre, InterruptHandle, LinkError, Linker,
   Memory, Module, MovedExternRef, Store, StoreStateError, Table, Trap, WasiExit, WasmtimeError, runWasi,
-  runWasiAsync, wat2wasm, withCaller, Caller,
+  runWasiAsync, wat2wasm, withCaller, Caller, Component, ComponentLinker,
   type BufferSource, type CallOptions, type EngineOptions, type ExportType, type ExportValue, type ExportedFunction,
   type Frame, type FuncType, type GlobalType, type HostFunction, type ImportType, type ImportValue, type Imports,
   type MemoryType, type PoolingOptions, type ReceiveImports, type ReceiveWasi, type RunWasiOptions, type Shared,
@@ -512,6 +512,18 @@ new Linker().func('env', 'f', { params: ['i32'], results: [] }, (x: number, call
 // @ts-expect-error caller.data is typed by the store's data type
 const callerDataWrong: number = withCaller((caller: Caller<Session>) => caller.data.user)()
 
+// Components: exports declared as jco's generated .d.ts would declare them.
+interface PluginExports { api: { greet(name: string): string; add(a: number, b: number): number }; pluginVersion(): string }
+const componentLinker = new ComponentLinker()
+const plugin = componentLinker.instantiate<PluginExports>(new Store(), new Component(undefined, '(component)'))
+const greeting: string = plugin.exports.api.greet('x')
+const perRequest: number = componentLinker.instantiatePre<PluginExports>(new Component(undefined, '(component)')).instantiate(new Store()).exports.api.add(1, 2)
+// @ts-expect-error a declared export returns its declared type
+const greetingWrong: number = plugin.exports.api.greet('x')
+// untyped component exports are unknown, not any
+// @ts-expect-error an untyped export must be narrowed before it is called
+const untypedComponentCall = componentLinker.instantiate(new Store(), new Component(undefined, '(component)')).exports.run()
+
 export const used = [
   features, frozenOptions, configToken, configBack, engineFromConfig, defaultEngine, engineBack, cwasm, epochs,
   moduleFromWat, compiled, valid, moduleName, imports, exportTypes, moduleBack, moduleEngine, deserialized, fromFile,
@@ -525,5 +537,5 @@ export const used = [
   typedCallAsync, typedFuncType, typedFuncIsFunc, typedImports, manyFirst, manySecond, noResult, refResult, asyncHost,
   typedHost, untypedHost, signature, anySignature, untypedCall, i64Out, v128Out, v128In, funcrefIn, typedString,
   typedAsyncString, linkedString, preString, otherExports, callableString, funcCallString, typedCallString, badHost,
-  i64AsNumber, receivedString, receivedDataString, withCallerLinker, callerImportResult, callerDataWrong,
+  i64AsNumber, receivedString, receivedDataString, withCallerLinker, callerImportResult, callerDataWrong, greeting, perRequest, greetingWrong, untypedComponentCall,
 ]
