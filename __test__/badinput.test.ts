@@ -26,6 +26,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {
+  Component,
+  ComponentLinker,
   Config,
   Engine,
   ExternRef,
@@ -43,6 +45,7 @@ import {
   runWasiAsync,
   setAsyncThreads,
   wat2wasm,
+  withCaller,
 } from '../dist/index.js'
 import type { ExportedFunction, StoreTransfer } from '../dist/index.js'
 import { fn, global, mem, table } from './helpers/util'
@@ -659,10 +662,83 @@ for (const [cls, from] of [
   ['Module', (t: unknown) => Module.fromShared(A(t))],
   ['Engine', (t: unknown) => Engine.fromShared(A(t))],
   ['InterruptHandle', (t: unknown) => InterruptHandle.fromShared(A(t))],
+  ['Component', (t: unknown) => Component.fromShared(A(t))],
 ] as [string, (t: unknown) => unknown][]) {
   bad(`${cls}.fromShared`, 'a token of another kind', VALUE, () => from({ kind: cls, id: 'Other:0123' }))
   bad(`${cls}.fromShared`, 'a token of an object that no longer exists', 'WasmtimeError ERR_SHARED_GONE', () => from({ kind: cls, id: `${cls}:00000000000000000000000000000000` }))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Components: Component, ComponentLinker, ComponentInstance; caller context
+// ---------------------------------------------------------------------------------------------
+
+// `add(a: u32, b: u32) -> u32`, `pick(c: char) -> char`, and a root import `tick: func() -> u32`.
+const COMPONENT_WAT = `(component
+  (import "tick" (func $tick (result u32)))
+  (core func $tick_lowered (canon lower (func $tick)))
+  (core module $m
+    (import "host" "tick" (func $t (result i32)))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "pick") (param i32) (result i32) (local.get 0))
+    (func (export "tock") (result i32) (call $t)))
+  (core instance $hi (export "tick" (func $tick_lowered)))
+  (core instance $i (instantiate $m (with "host" (instance $hi))))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (func (export "pick") (param "c" char) (result char) (canon lift (core func $i "pick")))
+  (func (export "tock") (result u32) (canon lift (core func $i "tock"))))`
+const COMPONENT = new Component(E, COMPONENT_WAT)
+const component = () => new ComponentLinker(E).define({ tick: () => 7 }).instantiate(new Store(E), COMPONENT).exports as Record<string, (...a: unknown[]) => unknown>
+
+bad('new Component', 'source: 5', TYPE, () => new Component(E, A(5)))
+bad('new Component', 'a core module (not a component)', COMPILE, () => new Component(E, '(module)'))
+bad('new Component', 'invalid component text', COMPILE, () => new Component(E, '(component (bogus))'))
+bad('new Component', 'engine: "x"', TYPE, () => new Component(A('x'), COMPONENT_WAT))
+bad('Component.compile', 'invalid component text', COMPILE, () => Component.compile(E, '(component (bogus))'))
+bad('Component.deserialize', 'no options', VALUE, () => A(Component.deserialize)(E, COMPONENT.serialize()))
+bad('Component.deserialize', 'plain component bytes (not precompiled)', DESERIALIZE, () => Component.deserialize(E, wat2wasm(COMPONENT_WAT), TRUSTED))
+bad('new ComponentLinker', 'engine: 5', TYPE, () => new ComponentLinker(A(5)))
+bad('ComponentLinker.define', 'no functions', TYPE, () => new ComponentLinker(E).define(A('acme:x/y')))
+bad('ComponentLinker.define', 'a function that is a number', TYPE, () => new ComponentLinker(E).define({ tick: A(5) }))
+bad('ComponentLinker.instantiate', 'a missing import', LINK, () => new ComponentLinker(E).instantiate(new Store(E), COMPONENT))
+bad('ComponentLinker.instantiate', 'component: a Module', TYPE, () => new ComponentLinker(E).instantiate(new Store(E), A(new Module(E, '(module)'))))
+bad('ComponentLinker.instantiate', 'a store of a disposed store', CLOSED, () => {
+  const s = new Store(E)
+  s.dispose()
+  return new ComponentLinker(E).define({ tick: () => 1 }).instantiate(s, COMPONENT)
+})
+bad('ComponentLinker.instantiate', 'a store created with async: true', 'WasmtimeError ERR_COMPONENT_UNSUPPORTED', () => new ComponentLinker(E).define({ tick: () => 1 }).instantiate(new Store(E, { async: true }), COMPONENT))
+bad('ComponentLinker.instantiatePre', 'a missing import', LINK, () => new ComponentLinker(E).instantiatePre(COMPONENT))
+bad('component export', 'u32 given -1', RANGE, () => component().add!(-1, 2))
+bad('component export', 'u32 given 1.5', RANGE, () => component().add!(1.5, 2))
+bad('component export', 'u32 given "1"', TYPE, () => component().add!('1', 2))
+bad('component export', 'u32 given 2^32', RANGE, () => component().add!(2 ** 32, 0))
+bad('component export', 'one argument of two', COUNT, () => component().add!(1))
+bad('component export', 'char given two characters', VALUE, () => component().pick!('ab'))
+bad('component export', 'char given a number', TYPE, () => component().pick!(65))
+bad('component host function', 'returning a string for a u32', TYPE, () => {
+  const exports = new ComponentLinker(E).define({ tick: () => 'x' }).instantiate(new Store(E), COMPONENT).exports as Record<string, () => unknown>
+  return exports.tock!()
+})
+propagates('component host function', 'throwing', (boom) => {
+  const exports = new ComponentLinker(E).define({ tick: () => { throw boom } }).instantiate(new Store(E), COMPONENT).exports as Record<string, () => unknown>
+  return exports.tock!()
+})
+bad('Store.transfer', 'a store holding a component instance', 'WasmtimeError ERR_COMPONENT_UNSUPPORTED', () => {
+  const s = new Store(E)
+  new ComponentLinker(E).define({ tick: () => 1 }).instantiate(s, COMPONENT)
+  return s.transfer()
+})
+bad('runWasiAsync', 'a component', 'WasmtimeError ERR_COMPONENT_UNSUPPORTED', () => runWasiAsync(wat2wasm(COMPONENT_WAT)))
+bad('withCaller', 'a number', TYPE, () => withCaller(A(5)))
+bad('withCaller', 'the wrapped function called directly', 'TypeError ERR_CALLER_REQUIRED', () => withCaller(() => 1)())
+bad('Linker.func', 'options: { caler: true } (a typo)', VALUE, () => new Linker(E).func('m', 'f', { params: [], results: [] }, () => {}, A({ caler: true })))
+bad('Linker.func', 'options.caller: 1', TYPE, () => new Linker(E).func('m', 'f', { params: [], results: [] }, () => {}, A({ caller: 1 })))
+bad('Caller', 'used after its call returned', 'StoreStateError ERR_CALLER_EXPIRED', () => {
+  let kept: { store: unknown } | undefined
+  const store = new Store(E)
+  new Func(store, { params: [], results: [] }, withCaller((c: { store: unknown }) => void (kept = c))).call()
+  return kept!.store
+})
 
 // ---------------------------------------------------------------------------------------------
 // Store: constructor, options and methods
@@ -1065,7 +1141,7 @@ bad('Store.receive', "a token naming an object that was not sent ('ghost')", TOK
 // Node's code for a method called on the wrong receiver is ERR_INVALID_THIS: every prototype method
 // and accessor of every class, called on a plain object and on a bare `Object.create(prototype)`.
 const INVALID_THIS = 'TypeError ERR_INVALID_THIS'
-const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Instance, Linker, InstancePre, InterruptHandle } as const
+const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Instance, Linker, InstancePre, InterruptHandle, Component, ComponentLinker } as const
 for (const [name, cls] of Object.entries(RECEIVER_CLASSES)) {
   const proto = cls.prototype as object
   for (const key of Object.getOwnPropertyNames(proto)) {
