@@ -152,6 +152,28 @@ test('run: a wasi:cli/command component runs with WASI 0.2, with the same output
   t.is(rest(comp.stdout), rest(core.stdout))
   t.true(comp.stdout.includes('argv[0]=argsenv.command.wasm'), comp.stdout)
   t.is(comp.stderr, core.stderr)
-  const invoke = cli(['run', '--invoke', 'x', path.join(dir, 'argsenv.command.wasm')])
-  t.is(invoke.code, 2, 'a component --invoke is a usage error for now')
+})
+
+test('run --invoke of a component export: arguments and result in WAVE, as wasmtime run', (t) => {
+  // The fixtures' documented behaviour (their WIT is in a comment at the top of each .wat).
+  const dir = path.join(__dirname, 'components')
+  const invoke = (file: string, call: string) => cli(['run', '--invoke', call, path.join(dir, file)])
+  const cases: Array<[string, string, string]> = [
+    ['iface.wasm', 'acme:plugin/api@0.1.0#greet("Node \\"x\\"")', '"Hello, Node \\"x\\"!"\n'],
+    ['iface.wasm', 'acme:plugin/api@0.1.0#add(4294967295, 2)', '1\n'],
+    ['types.wasm', 'echo-point({x: 1, y: -2})', '{x: 1, y: -2}\n'],
+    ['types.wasm', 'divide(7, 2)', 'ok(3)\n'],
+    ['types.wasm', 'divide(7, 0)', 'err("division by zero")\n'],
+    ['types.wasm', 'check(0)', 'err\n'],
+  ]
+  for (const [file, call, out] of cases) {
+    const r = invoke(file, call)
+    t.is(r.code, 0, `${call}: ${r.stderr}`)
+    t.is(r.stdout, out, call)
+  }
+  for (const bad of ['nope()', 'acme:plugin/api@0.1.0#add(1)', 'acme:plugin/api@0.1.0#add(1, "x")', 'acme:plugin/api@0.1.0#add(-1, 2)']) {
+    const r = invoke('iface.wasm', bad)
+    t.is(r.code, 2, `${bad} is a usage error`)
+    t.regex(r.stderr, /^error: --invoke: /, bad)
+  }
 })

@@ -2,8 +2,9 @@
 // The `wasmtime-node` command: run a WASI program or invoke an export, precompile modules.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { Component, ComponentLinker, Engine, Linker, Module, Store, Trap, WasiExit, type ValType } from './index'
+import { Component, ComponentError, ComponentLinker, Engine, Linker, Module, Store, Trap, WasiExit, type ComponentItemType, type ValType } from './index'
 import { isComponentBinary } from './component'
+import { WaveError, formatValue, parseCall, parseType, type Wit } from './wave'
 
 const RUN_HELP = `Usage: wasmtime-node run [OPTIONS] FILE [ARGS...]
 
@@ -14,7 +15,9 @@ process's. A trap prints the message and the wasm backtrace and exits with 134.
 
 Options:
   --invoke NAME        call the export NAME instead of _start; ARGS are its parameters
-                       (after a reactor's _initialize); its results are printed, one per line
+                       (after a reactor's _initialize); its results are printed, one per line.
+                       Of a component, NAME is a call in WAVE, e.g. 'greet("x")' or
+                       'acme:plugin/api@0.1.0#add(1, 2)', and the result is printed in WAVE
   --dir HOST[::GUEST]  give the guest the host directory HOST at GUEST (default: HOST);
                        repeatable. Nothing outside these directories is reachable
   --env NAME=VALUE     set an environment variable for the guest (repeatable);
@@ -161,11 +164,50 @@ function runStore(a: RunArgs, engine: Engine): Store {
   return store
 }
 
-/** A `wasi:cli/command` component, run with WASI 0.2: exit code 0 when `run` returns ok, else 1. */
+/** The exported functions of a component, by the names `--invoke` takes: `f`, `iface#f`. */
+function componentFunctions(component: Component): Map<string, { iface?: string; name: string; params: Wit[]; result: Wit | null }> {
+  const out = new Map<string, { iface?: string; name: string; params: Wit[]; result: Wit | null }>()
+  const add = (iface: string | undefined, name: string, t: ComponentItemType) => {
+    if (t.kind !== 'func') return
+    out.set(iface ? `${iface}#${name}` : name, { iface, name, params: t.params.map((p) => parseType(p.type)), result: t.result === null ? null : parseType(t.result) })
+  }
+  for (const e of component.exports) {
+    if (e.type.kind === 'instance') for (const f of e.type.exports) add(e.name, f.name, f.type)
+    else add(undefined, e.name, e.type)
+  }
+  return out
+}
+
+/** `--invoke 'f(args)'` of a component: arguments and the result in WAVE, as `wasmtime run` does. */
+function invokeComponent(text: string, component: Component, store: Store): number {
+  const funcs = componentFunctions(component)
+  let call: { name: string; args: unknown[] }
+  try {
+    call = parseCall(text, (name) => funcs.get(name)?.params)
+  } catch (e) {
+    if (e instanceof WaveError) throw new UsageError(e.message)
+    throw e
+  }
+  const f = funcs.get(call.name)!
+  const exports = new ComponentLinker(component.engine).defineWasi().instantiate(store, component).exports as Record<string, unknown>
+  const scope = (f.iface ? exports[f.iface] : exports) as Record<string, (...a: unknown[]) => unknown>
+  let result: unknown
+  try {
+    result = scope[f.name]!(...call.args)
+    if (f.result?.k === 'result') result = { tag: 'ok', val: result }
+  } catch (e) {
+    if (!(e instanceof ComponentError) || f.result?.k !== 'result') throw e
+    result = { tag: 'err', val: e.payload }
+  }
+  if (f.result) process.stdout.write(`${formatValue(result, f.result)}\n`)
+  return 0
+}
+
+/** A `wasi:cli/command` component, run with WASI 0.2 (exit code 0 when `run` returns ok, else 1), or one export `--invoke`d. */
 function runComponent(a: RunArgs, component: Component): number {
-  if (a.invoke !== undefined) throw new UsageError('--invoke of a component export is not supported yet')
   const store = runStore(a, component.engine)
   try {
+    if (a.invoke !== undefined) return invokeComponent(a.invoke, component, store)
     return new ComponentLinker(component.engine).defineWasi()._runCommand(store, component) ? 0 : 1
   } catch (e) {
     if (e instanceof WasiExit) return e.exitCode
