@@ -70,7 +70,7 @@ function typeAt(r: Reader): Wit {
     case 'option': {
       r.expect('<')
       const of = typeAt(r)
-      r.eat(',') && r.word() // a fixed-length list's length
+      if (r.eat(',')) r.word() // a fixed-length list's length
       r.expect('>')
       return { k: name, of }
     }
