@@ -70,7 +70,11 @@ function typeAt(r: Reader): Wit {
     case 'option': {
       r.expect('<')
       const of = typeAt(r)
-      if (r.eat(',')) r.word() // a fixed-length list's length
+      if (r.eat(',')) {
+        // A fixed-length list's length: read as a list.
+        r.ws()
+        r.i += /^\d*/.exec(r.s.slice(r.i))![0].length
+      }
       r.expect('>')
       return { k: name, of }
     }
