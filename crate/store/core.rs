@@ -187,9 +187,11 @@ pub struct StoreCore {
     /// A JS exception thrown by a host function, on its way out through wasm frames.
     host_exception: Cell<sys::napi_ref>,
     accounted: Cell<i64>,
-    /// What this store's interrupt handles act on (engines with epoch interruption): kept here
-    /// so that a handle can be made while a `callAsync` holds the store.
-    interrupt_target: Option<Arc<Shareable<InterruptTarget>>>,
+    /// What this store's interrupt handles act on (engines with epoch interruption), kept here so
+    /// that a handle can be made while a `callAsync` holds the store. Made at once in a worker
+    /// (whose termination interrupts its stores), on first use in the main thread (most stores
+    /// never get a handle: ≈ 90 bytes and a registration saved per store).
+    interrupt_target: RefCell<Option<Arc<Shareable<InterruptTarget>>>>,
     /// Fuel was set (see `wasm_error`); carried over a transfer by `Control::fuel_given`.
     fuel_given: Cell<bool>,
 }
@@ -227,7 +229,8 @@ impl StoreCore {
     /// A core around an existing store: a new one, or one received from a transfer.
     pub fn adopt(env: raw::Env, info: Arc<Shareable<EngineInfo>>, mut store: Box<Store<Host>>) -> Rc<StoreCore> {
         let thread = raw::thread_id();
-        let interrupt_target = info.value.epoch_interruption.then(|| InterruptTarget::of(store.data_mut(), &info.value.engine));
+        let interrupt_target =
+            (info.value.epoch_interruption && thread != 0).then(|| InterruptTarget::of(store.data_mut(), &info.value.engine));
         if let Some(target) = &interrupt_target {
             interrupt::register(thread, store.data().id, target);
         }
@@ -249,7 +252,7 @@ impl StoreCore {
             views_seen_grow: Cell::new(0),
             host_exception: Cell::new(ptr::null_mut()),
             accounted: Cell::new(0),
-            interrupt_target,
+            interrupt_target: RefCell::new(interrupt_target),
             fuel_given: Cell::new(fuel_given),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
@@ -321,6 +324,8 @@ impl StoreCore {
     /// Views are detached: the memory will change under them, and may move if it grows.
     /// Other queued `callAsync`s do not stop it: they wait in line in `lib/`.
     pub fn begin_async(&self) -> Res<Box<Store<Host>>> {
+        // Interrupt handles must be available while the store is away.
+        self.interrupt_target()?;
         let store = self.take_store("this store is running wasm", true)?;
         self.async_active.set(true);
         Ok(store)
@@ -664,7 +669,15 @@ impl StoreCore {
     /// The target of this store's interrupt handles (`None`: the engine has no epoch interruption).
     pub fn interrupt_target(&self) -> Res<Option<Arc<Shareable<InterruptTarget>>>> {
         self.check()?;
-        Ok(self.interrupt_target.clone())
+        if !self.engine_info.value.epoch_interruption {
+            return Ok(None);
+        }
+        if let Some(t) = self.interrupt_target.borrow().clone() {
+            return Ok(Some(t));
+        }
+        let t = InterruptTarget::of(self.cx()?.data_mut(), &self.engine);
+        *self.interrupt_target.borrow_mut() = Some(t.clone());
+        Ok(Some(t))
     }
 
     pub fn engine(&self) -> &Engine {
