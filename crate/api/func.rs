@@ -48,7 +48,12 @@ impl NativeFunc {
     #[napi(catch_unwind)]
     pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
-            let f = invoker_value(env.raw(), self.core(), self.func, self.params.clone(), self.results.clone())?;
+            let f = invoker_value(
+                env.raw(),
+                self.core(),
+                self.func,
+                (self.params.iter().cloned().collect(), self.results.iter().cloned().collect()),
+            )?;
             // SAFETY: `f` was just created in this callback's scope.
             Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
         })

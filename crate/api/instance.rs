@@ -13,7 +13,7 @@ use crate::api::table::NativeTable;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::base::raw;
-use crate::call::func::{NativeFunc, invoker_value};
+use crate::call::func::{NativeFunc, invoker_value, signature};
 use crate::store::core::{Host, StoreCore};
 
 const OTHER_STORE: &str = "an object of another store was used with this store";
@@ -104,7 +104,7 @@ impl NativeInstance {
                 let v = match ext {
                     Extern::Func(f) if invokers == Some(true) => {
                         let ty = f.ty(&cx);
-                        invoker_value(env.raw(), &self.core, f, ty.params().collect(), ty.results().collect())?
+                        invoker_value(env.raw(), &self.core, f, signature(&ty))?
                     }
                     ext => extern_value(env, &self.core, ext, &cx)?,
                 };

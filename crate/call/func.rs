@@ -7,6 +7,7 @@
 //! built per call. Each exported function gets its own native JS function (an "invoker") whose
 //! callback data points at the function, so a call does not unwrap any object either.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -318,9 +319,47 @@ pub unsafe fn vals_value(env: js::Env, vals: &[Val], core: &StoreCore, cx: &mut 
 struct Invoker {
     core: Rc<StoreCore>,
     func: Func,
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    params: Rc<[ValType]>,
+    results: Rc<[ValType]>,
     has_refs: bool,
+}
+
+/// A function's parameter and result types, shared between invokers.
+pub type Signature = (Rc<[ValType]>, Rc<[ValType]>);
+
+thread_local! {
+    /// Numeric signatures already seen, shared by the invokers of every instance (one export of
+    /// a per-request instance then allocates no signature). Reference types are not kept: they
+    /// may name an engine's registered types, which must not outlive the engine.
+    static SIGNATURES: RefCell<Vec<Signature>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many numeric signatures `SIGNATURES` keeps (the oldest goes first).
+const SIGNATURE_CACHE: usize = 64;
+
+fn same_types(a: &[ValType], b: &[ValType]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ValType::eq(x, y))
+}
+
+/// `ty`'s parameter and result types, shared with earlier invokers of the same numeric signature.
+pub fn signature(ty: &FuncType) -> Signature {
+    let params: SmallVec<[ValType; 8]> = ty.params().collect();
+    let results: SmallVec<[ValType; 4]> = ty.results().collect();
+    let numeric = !params.iter().chain(&results).any(|t| t.is_ref());
+    SIGNATURES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if numeric && let Some((p, r)) = cache.iter().find(|(p, r)| same_types(p, &params) && same_types(r, &results)) {
+            return (p.clone(), r.clone());
+        }
+        let sig: Signature = (params.into_iter().collect(), results.into_iter().collect());
+        if numeric {
+            if cache.len() >= SIGNATURE_CACHE {
+                cache.remove(0);
+            }
+            cache.push(sig.clone());
+        }
+        sig
+    })
 }
 
 impl Invoker {
@@ -453,7 +492,7 @@ impl NativeFunc {
 }
 
 /// A native JS function `(fns, ...args) => result` that calls `func` (see `NativeFunc::invoker`).
-pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, params: Box<[ValType]>, results: Box<[ValType]>) -> Res<js::Value> {
+pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, (params, results): Signature) -> Res<js::Value> {
     let has_refs = params.iter().chain(results.iter()).any(|t| t.is_ref());
     let inv = Box::new(Invoker { core: core.clone(), func, params, results, has_refs });
     let data = Box::into_raw(inv) as *mut std::ffi::c_void;
