@@ -75,7 +75,14 @@ impl NativeFunc {
                     .map(|(ty, a)| unsafe { values::to_val(env.raw(), a.raw(), ty, &mut cx) })
                     .collect::<Res<Vec<_>>>()?
             };
-            let promise = crate::call::async_call::call_async(env, self.core(), self.func, params, self.results.clone(), fns.raw())?;
+            let promise = crate::call::async_call::call_async(
+                env,
+                self.core(),
+                self.func,
+                params,
+                self.results.iter().cloned().collect(),
+                fns.raw(),
+            )?;
             // SAFETY: created in this callback's scope.
             Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
         })

@@ -476,14 +476,14 @@ unsafe extern "C" fn invoker_finalize(_env: sys::napi_env, data: *mut std::ffi::
 pub struct NativeFunc {
     core: Rc<StoreCore>,
     pub(crate) func: Func,
-    pub(crate) params: Box<[ValType]>,
-    pub(crate) results: Box<[ValType]>,
+    pub(crate) params: Rc<[ValType]>,
+    pub(crate) results: Rc<[ValType]>,
 }
 
 impl NativeFunc {
     pub fn new(core: Rc<StoreCore>, func: Func, cx: impl AsContext) -> NativeFunc {
-        let ty = func.ty(cx);
-        NativeFunc { core, func, params: ty.params().collect(), results: ty.results().collect() }
+        let (params, results) = signature(&func.ty(cx));
+        NativeFunc { core, func, params, results }
     }
 
     pub fn core(&self) -> &Rc<StoreCore> {
