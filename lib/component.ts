@@ -5,7 +5,8 @@ import { native, type Native } from './native'
 import { AFFINE, SHAREABLE, isToken, token, wrapAs, type Shared } from './wrap'
 import { Engine, checkEngine } from './engine'
 import { ComponentError, typeError } from './errors'
-import { Store, checkStore } from './store'
+import { Store, bindLinkerFns, checkStore } from './store'
+import type { HostFunction } from './types'
 import { frozenJson } from './types'
 import type { BufferSource } from './module'
 import { callerEntry, callerFn } from './caller'
@@ -192,17 +193,13 @@ export class ComponentLinker {
   }
 
   #bind(store: Store): void {
-    const id = this._native.id
-    const bound = store._linkerBound.get(id) ?? 0
-    if (bound === this.#fns.length) return
-    const slots = this._native.bind(store._native, bound)
-    slots.forEach((slot, i) => {
-      const fn = this.#fns[bound + i]!
+    bindLinkerFns(store, this._native.id, this.#fns.length, (from) => this._native.bind(store._native, from), (i) => {
+      const fn = this.#fns[i]!
       const withCaller = callerFn(fn)
-      store._fns[slot] = (withCaller ? callerEntry(store, withCaller) : fn) as never
+      return (withCaller ? callerEntry(store, withCaller) : fn) as HostFunction
     })
-    store._linkerBound.set(id, this.#fns.length)
   }
+
 }
 
 /** A component with its imports resolved by a `ComponentLinker`, ready to instantiate repeatedly. */

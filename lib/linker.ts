@@ -2,7 +2,7 @@ import type { Native } from './native'
 import { native } from './native'
 import { LinkError, StoreStateError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
-import { Store, checkStore } from './store'
+import { Store, bindLinkerFns, checkStore } from './store'
 import { Func, funcIn, funcOf, hostEntry } from './func'
 import { Memory } from './memory'
 import { Table } from './table'
@@ -151,16 +151,9 @@ export class Linker {
 
   /** Put this linker's host functions not yet known to `store` into its host-function table. */
   #bind(store: Store): void {
-    const id = this._native.id
-    const bound = store._linkerBound.get(id) ?? 0
-    if (bound === this.#fns.length) return
-    const slots = this._native.bind(store._native, bound)
-    slots.forEach((slot, i) => {
-      const { type, fn } = this.#fns[bound + i]!
-      store._fns[slot] = hostEntry(store, type, fn)
-    })
-    store._linkerBound.set(id, this.#fns.length)
+    bindLinkerFns(store, this._native.id, this.#fns.length, (from) => this._native.bind(store._native, from), (i) => hostEntry(store, this.#fns[i]!.type, this.#fns[i]!.fn))
   }
+
 }
 
 /**

@@ -385,3 +385,17 @@ function isTransferToken(t: unknown): t is StoreTransfer {
   return Array.isArray(names) && names.every((n) => typeof n === 'string') && Array.isArray(externs)
     && Array.isArray(freeExterns) && freeExterns.every((i) => Number.isInteger(i) && i >= 0 && i < externs.length)
 }
+
+/**
+ * @internal Put a linker's host functions not yet known to `store` into its host-function table
+ * (`Linker`, `ComponentLinker`): `bind(from)` reserves the slots natively, `entry(i)` is the
+ * table entry of function `i`.
+ */
+export function bindLinkerFns(store: Store, id: number, count: number, bind: (from: number) => number[], entry: (i: number) => HostFunction): void {
+  const bound = store._linkerBound.get(id) ?? 0
+  if (bound === count) return
+  bind(bound).forEach((slot, i) => {
+    store._fns[slot] = entry(bound + i)
+  })
+  store._linkerBound.set(id, count)
+}

@@ -353,6 +353,7 @@ pub unsafe fn mark_handled(env: Env, promise: Value) -> Result<(), Fail> {
 // Plain objects and scalars, for the component model's values (call/component_values.rs), which
 // are built and read property by property.
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn object(env: Env) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
     // SAFETY: `env` is this thread's live env (this fn's contract).
@@ -360,13 +361,17 @@ pub unsafe fn object(env: Env) -> Result<Value, Fail> {
     Ok(out)
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn set_named(env: Env, obj: Value, key: &str, v: Value) -> Result<(), Fail> {
+    // SAFETY: this fn's contract.
     let k = unsafe { string_value(env, key) }?;
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
     ok(unsafe { sys::napi_set_property(env, obj, k, v) }, "set_property")
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn get_named(env: Env, obj: Value, key: &str) -> Result<Value, Fail> {
+    // SAFETY: this fn's contract.
     let k = unsafe { string_value(env, key) }?;
     let mut out = ptr::null_mut();
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
@@ -374,6 +379,7 @@ pub unsafe fn get_named(env: Env, obj: Value, key: &str) -> Result<Value, Fail> 
     Ok(out)
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn bool_value(env: Env, b: bool) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
     // SAFETY: `env` is this thread's live env (this fn's contract).
@@ -381,6 +387,7 @@ pub unsafe fn bool_value(env: Env, b: bool) -> Result<Value, Fail> {
     Ok(out)
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn bool_of(env: Env, v: Value) -> Result<bool, Fail> {
     let mut b = false;
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
@@ -388,6 +395,7 @@ pub unsafe fn bool_of(env: Env, v: Value) -> Result<bool, Fail> {
     Ok(b)
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn f64_of(env: Env, v: Value) -> Result<f64, Fail> {
     let mut x = 0.0;
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
@@ -396,6 +404,7 @@ pub unsafe fn f64_of(env: Env, v: Value) -> Result<f64, Fail> {
 }
 
 /// A JS string's UTF-8 (lone surrogates become U+FFFD, as TextEncoder does).
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn string_of(env: Env, v: Value) -> Result<String, Fail> {
     let mut len = 0usize;
     // SAFETY: `env` is this thread's live env and the handles are live in the current scope (this fn's contract).
@@ -407,6 +416,7 @@ pub unsafe fn string_of(env: Env, v: Value) -> Result<String, Fail> {
     Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn u64_bigint_value(env: Env, x: u64) -> Result<Value, Fail> {
     let mut out = ptr::null_mut();
     // SAFETY: `env` is this thread's live env (this fn's contract).
@@ -421,11 +431,13 @@ pub unsafe fn u64_bigint_value(env: Env, x: u64) -> Result<Value, Fail> {
 /// per object, a boxed callback list and an entry in a per-thread map — ≈ 300 bytes held until
 /// the finalizer runs, which per-request objects (stores, instances) pile up in synchronous loops,
 /// and a few hundred nanoseconds per object. Nothing here uses `Reference<T>`, which needs them.
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; value handles are live in its current scope.
 pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(
     env: Env,
     js_name: &'static str,
     value: T,
 ) -> Result<Value, Fail> {
+    /// SAFETY (caller: Node, once): `data` is the `Box<T>` this function was registered with.
     unsafe extern "C" fn drop_box<T>(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
         // SAFETY: `data` is the `Box<T>` given to `napi_wrap` below, finalized once.
         drop(unsafe { Box::from_raw(data.cast::<T>()) });

@@ -7,7 +7,7 @@ use wasmtime::StoreContextMut;
 use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{Func, LinkerInstance, Type, Val};
 
-use crate::base::error::{Fail, HostException, Res, exception_value};
+use crate::base::error::{Fail, Res};
 use crate::base::raw::{self as js, HandleScope};
 use crate::call::component_values::{from_val, to_val};
 use crate::call::func::{HostKey, slot_of};
@@ -41,18 +41,15 @@ fn host_call(
     core.push_component_caller((cx as *mut StoreContextMut<'_, Host>).cast());
     // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us.
     let outcome = unsafe { invoke(env, entry.fns, slot, ty, params, results) };
-    let outcome = outcome.map_err(|fail| {
-        // SAFETY: inside our handle scope on the JS thread.
-        let exc = unsafe { exception_value(env, fail) };
-        core.keep_host_exception(exc);
-        wasmtime::Error::new(HostException)
-    });
+    // SAFETY: inside our handle scope on the JS thread.
+    let outcome = outcome.map_err(|fail| unsafe { core.host_failure(env, fail) });
     core.pop_caller();
     outcome
 }
 
 /// Call JS function `slot` of `fns` with `params`, and convert what it returns (or, for a
 /// function returning `result<T, E>`, what it throws with a `payload`) into `results`.
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, params: &[Val], results: &mut [Val]) -> Res<()> {
     // SAFETY: on the JS thread inside a host call; handles are live in the open scope.
     unsafe {
@@ -89,6 +86,7 @@ unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, pa
 }
 
 /// Whether `v` is an object whose `tag` is `'ok'` or `'err'`.
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn is_result_object(env: js::Env, v: js::Value) -> Res<bool> {
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {
@@ -106,6 +104,7 @@ unsafe fn is_result_object(env: js::Env, v: js::Value) -> Res<bool> {
 /// The `err` payload of an exception thrown by a host function returning a `result` (jco's
 /// convention): `e.payload` when `e` has an own `payload` property (a `ComponentError`), `e`
 /// itself when it is not an `Error`; `None` for any other `Error` (it propagates).
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn payload_of(env: js::Env, e: js::Value) -> Res<Option<js::Value>> {
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {

@@ -144,6 +144,7 @@ fn elements(env: Env, v: Value, path: &str) -> Res<Vec<Value>> {
 }
 
 /// The length of a typed array, or `None` when `v` is not one.
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn typed_array_length(env: Env, v: Value) -> Option<u32> {
     let mut is = false;
     // SAFETY: the caller's contract (a live handle of the current callback).
@@ -176,6 +177,7 @@ fn typed_array_kind(elem: &Type) -> Option<(sys::napi_typedarray_type, usize)> {
 }
 
 /// A fresh typed array of `kind` holding `items` (little-endian element bytes).
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn typed_array_of(env: Env, kind: (sys::napi_typedarray_type, usize), items: &[Val]) -> Res<Value> {
     let mut bytes = Vec::with_capacity(items.len() * kind.1);
     for v in items {
@@ -427,6 +429,7 @@ pub fn from_val(env: Env, v: &Val, ty: &Type) -> Res<Value> {
     }
 }
 
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn array_of(env: Env, items: &[Val], ty_at: impl Fn(usize) -> Type) -> Res<Value> {
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {
@@ -439,6 +442,7 @@ unsafe fn array_of(env: Env, items: &[Val], ty_at: impl Fn(usize) -> Type) -> Re
 }
 
 /// `{ tag }` or `{ tag, val }`.
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
 unsafe fn tag_object(env: Env, tag: &str, val: Option<(&Val, &Type)>) -> Res<Value> {
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {

@@ -21,7 +21,7 @@ use napi_derive::napi;
 use smallvec::SmallVec;
 use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, StoreContextMut, Val, ValRaw, ValType};
 
-use crate::base::error::{self, Fail, HostException, Res, exception_value};
+use crate::base::error::{self, Fail, Res};
 use crate::base::raw::{self as js, HandleScope};
 use crate::call::{executor, values};
 use crate::store::core::{Host, HostStats, StoreCore};
@@ -191,12 +191,8 @@ fn host_call(
     };
     // SAFETY: as above: `entry.fns` is live in the entry's scope, `raw` follows the raw convention.
     let outcome = outcome.and_then(|()| unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) });
-    let outcome = outcome.map_err(|fail| {
-        // SAFETY: inside our handle scope on the JS thread.
-        let exc = unsafe { exception_value(env, fail) };
-        core.keep_host_exception(exc);
-        wasmtime::Error::new(HostException)
-    });
+    // SAFETY: inside our handle scope on the JS thread.
+    let outcome = outcome.map_err(|fail| unsafe { core.host_failure(env, fail) });
     core.pop_caller();
     outcome
 }

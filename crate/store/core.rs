@@ -490,6 +490,17 @@ impl StoreCore {
 
     /// Keep a host function's exception until the entry point rethrows it. The value is boxed
     /// in a one-element array because N-API cannot reference primitives (`throw 42`) directly.
+    /// A host function's failure as the error that unwinds its wasm caller: the JS exception is
+    /// kept in the store's slot (see `wasm_error`), wasmtime carries a `HostException` marker.
+    ///
+    /// SAFETY (caller): on the JS thread of `env`, inside a handle scope.
+    pub unsafe fn host_failure(&self, env: raw::Env, fail: Fail) -> wasmtime::Error {
+        // SAFETY: the caller's contract.
+        let exc = unsafe { error::exception_value(env, fail) };
+        self.keep_host_exception(exc);
+        wasmtime::Error::new(HostException)
+    }
+
     pub fn keep_host_exception(&self, exc: raw::Value) {
         // SAFETY: on the JS thread, inside a host call, with `exc` a live handle.
         unsafe {
