@@ -10,6 +10,7 @@ import type { HostFunction } from './types'
 import { frozenJson } from './types'
 import type { BufferSource } from './module'
 import { callerEntry, callerFn } from './caller'
+import { guestClass, hostResourceFunctions, isResourceClass, kebab, pascal, resourceBridge } from './component-resources'
 
 /** A WIT type, spelled as in WIT: `u32`, `list<u8>`, `record { a: u32 }`, `option<string>`… */
 export type WitType = string
@@ -129,6 +130,8 @@ export class ComponentLinker {
   readonly _native: Native.NativeComponentLinker
   readonly engine: Engine
   #fns: HostFn[] = []
+  /** Host resource types: (type id, class). */
+  #resources: [number, abstract new (...args: never[]) => object][] = []
 
   constructor(engine?: Engine | Shared<'Engine'>) {
     this.engine = engine === undefined ? Engine.default : checkEngine(engine)
@@ -147,12 +150,21 @@ export class ComponentLinker {
     const [name, table] = typeof iface === 'string' ? [iface, fns] : ['', iface]
     if (!table || typeof table !== 'object') throw typeError('define expects an object of functions')
     for (const [key, fn] of Object.entries(table)) {
-      if (typeof fn !== 'function') throw typeError(`${name ? `${name}.` : ''}${key} must be a function`)
-      const wit = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
-      this._native.func(name, wit)
-      this.#fns.push(fn)
+      if (typeof fn !== 'function') throw typeError(`${name ? `${name}.` : ''}${key} must be a function (or a class, for a resource)`)
+      if (isResourceClass(key, fn)) {
+        const wit = kebab(key)
+        this.#resources.push([this._native.resource(name, wit), fn])
+        for (const [fname, f] of hostResourceFunctions(wit, fn)) this.#func(name, fname, f)
+      } else {
+        this.#func(name, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), fn)
+      }
     }
     return this
+  }
+
+  #func(iface: string, wit: string, fn: HostFn): void {
+    this._native.func(iface, wit)
+    this.#fns.push(fn)
   }
 
   /** Define WASI 0.2 (`wasi:cli`, `wasi:filesystem`, `wasi:clocks`, …), configured by the store's `wasi` option. */
@@ -193,6 +205,10 @@ export class ComponentLinker {
   }
 
   #bind(store: Store): void {
+    if (this.#resources.length) {
+      const bridge = resourceBridge(store)
+      for (const [id, cls] of this.#resources) bridge.setHostClass(id, cls)
+    }
     bindLinkerFns(store, this._native.id, this.#fns.length, (from) => this._native.bind(store._native, from), (i) => {
       const fn = this.#fns[i]!
       const withCaller = callerFn(fn)
@@ -240,22 +256,55 @@ export class ComponentInstance<E extends object = ComponentExports> {
   /** @internal */
   static _make<E extends object>(store: Store, n: Native.NativeComponentInstance): ComponentInstance<E> {
     const out: Record<string, unknown> = Object.create(null)
-    n.functions().forEach((f, index) => {
-      const call = (...args: unknown[]) => {
-        const r = n.call(store._fns, index, args)
-        if (!f.returnsResult) return r
-        const { tag, val } = r as { tag: 'ok' | 'err'; val?: unknown }
-        if (tag === 'err') throw new ComponentError(val)
-        return val
+    const scope = (iface: string): Record<string, unknown> => {
+      if (!iface) return out
+      const target = (out[iface] ??= Object.create(null)) as Record<string, unknown>
+      out[ifaceAlias(iface)] ??= target
+      return target
+    }
+    const call = (index: number, returnsResult: boolean) => (args: unknown[]) => {
+      const r = n.call(store._fns, index, args)
+      if (!returnsResult) return r
+      const { tag, val } = r as { tag: 'ok' | 'err'; val?: unknown }
+      if (tag === 'err') throw new ComponentError(val)
+      return val
+    }
+    const functions = n.functions()
+    const resources = n.resources()
+    const classes = new Map<string, Record<string, unknown>>()
+    if (resources.length) {
+      const bridge = resourceBridge(store)
+      for (const r of resources) {
+        const ctor = functions.findIndex((f) => f.iface === r.iface && f.name === `[constructor]${r.name}`)
+        const cls = guestClass(store, r.name, ctor < 0 ? undefined : (call(ctor, functions[ctor]!.returnsResult) as (a: unknown[]) => object))
+        bridge.setGuestClass(r.classId, cls)
+        classes.set(`${r.iface}#${r.name}`, cls as unknown as Record<string, unknown>)
+        scope(r.iface)[pascal(r.name)] = cls
       }
-      Object.defineProperty(call, 'name', { value: camel(f.name) })
-      let target = out
-      if (f.iface) {
-        target = (out[f.iface] ??= Object.create(null)) as Record<string, unknown>
-        out[ifaceAlias(f.iface)] ??= target
+    }
+    functions.forEach((f, index) => {
+      const invoke = call(index, f.returnsResult)
+      const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(f.name)
+      if (m) {
+        const cls = classes.get(`${f.iface}#${m[2]}`)
+        if (!cls || !m[3]) return
+        const name = camel(m[3])
+        if (m[1] === 'method') {
+          const method = { [name](this: unknown, ...args: unknown[]) {
+            if (!(this instanceof (cls as unknown as abstract new () => object))) throw typeError(`${pascal(m[2]!)}.prototype.${name} called on an object that is not one (an unbound method?)`, 'ERR_INVALID_THIS')
+            return invoke([this, ...args])
+          } }[name]
+          Object.defineProperty(cls.prototype, name, { value: method, writable: true, configurable: true })
+        } else {
+          Object.defineProperty(cls, name, { value: { [name]: (...args: unknown[]) => invoke(args) }[name], writable: true, configurable: true })
+        }
+        return
       }
-      target[f.name] = call
-      target[camel(f.name)] ??= call
+      const fn = (...args: unknown[]) => invoke(args)
+      Object.defineProperty(fn, 'name', { value: camel(f.name) })
+      const target = scope(f.iface)
+      target[f.name] = fn
+      target[camel(f.name)] ??= fn
     })
     for (const v of Object.values(out)) if (typeof v === 'object') Object.freeze(v)
     return wrapAs(ComponentInstance as unknown as abstract new () => ComponentInstance<E>, { threadAffine: AFFINE, _native: n, _store: store, exports: Object.freeze(out) })

@@ -14,6 +14,7 @@ export {
 export { Linker, InstancePre } from './linker'
 export { Caller, withCaller } from './caller'
 export { Component, ComponentLinker, ComponentInstance, ComponentInstancePre, type ComponentItem, type ComponentItemType, type ComponentExports, type WitType } from './component'
+export { ComponentResource } from './component-resources'
 export {
   WasmtimeError, CompileError, LinkError, Trap, WasiExit, StoreStateError, ComponentError,
   type Frame, type TrapCode,

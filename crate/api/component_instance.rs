@@ -7,12 +7,13 @@ use std::rc::Rc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{Component, Func, Instance, Type};
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Component, Func, Instance, ResourceType, Type};
 
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::call::component_func::call_export;
-use crate::store::core::StoreCore;
+use crate::store::core::{Host, StoreCore};
 
 /// An exported function: the interface it is in ("" at the root), its name, and whether it
 /// returns a `result` (which `lib/` unwraps).
@@ -30,11 +31,29 @@ impl ComponentExportFunc {
     }
 }
 
+/// An exported resource type: the interface it is in ("" at the root), its name, and its class
+/// number in the store's resource bridge (what `lib/` registers the JS class under).
+#[napi(object)]
+pub struct ComponentExportResource {
+    pub iface: String,
+    pub name: String,
+    pub class_id: u32,
+}
+
 #[napi]
 pub struct NativeComponentInstance {
     core: Rc<StoreCore>,
     funcs: Vec<(ComponentExportFunc, Func)>,
+    resources: Vec<ComponentExportResource>,
     _live: Live,
+}
+
+/// Register guest resource type `rt` (exported as `iface`/`name`) in the store: its class number.
+fn register_resource(cx: &mut StoreContextMut<'_, Host>, rt: ResourceType, iface: &str, name: &str) -> ComponentExportResource {
+    let classes = &mut cx.data_mut().guest_resource_classes;
+    let class_id = classes.len() as u32;
+    classes.push((rt, class_id));
+    ComponentExportResource { iface: iface.to_string(), name: name.to_string(), class_id }
 }
 
 impl NativeComponentInstance {
@@ -44,6 +63,7 @@ impl NativeComponentInstance {
         let ty = component.component_type();
         let mut cx = core.cx()?;
         let mut funcs = Vec::new();
+        let mut resources = Vec::new();
         for (name, ext) in ty.exports(engine) {
             match ext.ty {
                 ComponentItem::ComponentFunc(f) => {
@@ -51,20 +71,35 @@ impl NativeComponentInstance {
                         funcs.push((ComponentExportFunc::of("", name, &f), func));
                     }
                 }
+                ComponentItem::Resource(_) => {
+                    if let Some(rt) = instance.get_resource(&mut cx, name) {
+                        resources.push(register_resource(&mut cx, rt, "", name));
+                    }
+                }
                 ComponentItem::ComponentInstance(i) => {
                     let Some(parent) = instance.get_export_index(&mut cx, None, name) else { continue };
                     for (fname, fext) in i.exports(engine) {
-                        let ComponentItem::ComponentFunc(f) = fext.ty else { continue };
                         let Some(index) = instance.get_export_index(&mut cx, Some(&parent), fname) else { continue };
-                        if let Some(func) = instance.get_func(&mut cx, index) {
-                            funcs.push((ComponentExportFunc::of(name, fname, &f), func));
+                        match fext.ty {
+                            ComponentItem::ComponentFunc(f) => {
+                                if let Some(func) = instance.get_func(&mut cx, index) {
+                                    funcs.push((ComponentExportFunc::of(name, fname, &f), func));
+                                }
+                            }
+                            ComponentItem::Resource(_) => {
+                                if let Some(rt) = instance.get_resource(&mut cx, index) {
+                                    resources.push(register_resource(&mut cx, rt, name, fname));
+                                }
+                            }
+                            _ => {}
                         }
                     }
                 }
                 _ => {}
             }
         }
-        Ok(NativeComponentInstance { core, funcs, _live: Live::new(Kind::Instance) })
+        drop(cx);
+        Ok(NativeComponentInstance { core, funcs, resources, _live: Live::new(Kind::Instance) })
     }
 }
 
@@ -77,6 +112,12 @@ impl NativeComponentInstance {
             .iter()
             .map(|(f, _)| ComponentExportFunc { iface: f.iface.clone(), name: f.name.clone(), returns_result: f.returns_result })
             .collect()
+    }
+
+    /// The exported resource types, with their class numbers (see `ComponentExportResource`).
+    #[napi(catch_unwind)]
+    pub fn resources(&self) -> Vec<ComponentExportResource> {
+        self.resources.iter().map(|r| ComponentExportResource { iface: r.iface.clone(), name: r.name.clone(), class_id: r.class_id }).collect()
     }
 
     /// Call exported function `index` with `args`; `fns` is the store's host-function table.

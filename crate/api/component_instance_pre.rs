@@ -7,6 +7,7 @@ use napi_derive::napi;
 use wasmtime::component::InstancePre;
 
 use crate::api::component_instance::NativeComponentInstance;
+use crate::api::component_linker::prepare;
 use crate::api::store::NativeStore;
 use crate::base::error::{Fail, throwing};
 use crate::base::live::{Kind, Live};
@@ -15,12 +16,14 @@ use crate::store::core::Host;
 #[napi]
 pub struct NativeComponentInstancePre {
     pre: InstancePre<Host>,
+    /// The linker's host resource types.
+    resources: Vec<u32>,
     _live: Live,
 }
 
 impl NativeComponentInstancePre {
-    pub fn new(pre: InstancePre<Host>) -> Self {
-        NativeComponentInstancePre { pre, _live: Live::new(Kind::InstancePre) }
+    pub fn new(pre: InstancePre<Host>, resources: Vec<u32>) -> Self {
+        NativeComponentInstancePre { pre, resources, _live: Live::new(Kind::InstancePre) }
     }
 }
 
@@ -37,7 +40,7 @@ impl NativeComponentInstancePre {
             }
             crate::api::component_linker::check_sync(core)?;
             let instance = core.enter(fns.raw(), |mut cx| {
-                cx.data_mut().has_components = true;
+                prepare(&mut cx, &self.resources);
                 self.pre.instantiate(&mut cx).map_err(|e| core.wasm_error(e, true))
             })?;
             NativeComponentInstance::new(core.clone(), instance, component)

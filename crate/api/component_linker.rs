@@ -2,11 +2,11 @@
 //! WASI 0.2, and instantiation. Host functions are JS functions owned by the JS
 //! `ComponentLinker`, bound into a store's host-function table on first use, as for `Linker`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use wasmtime::component::Linker;
+use wasmtime::component::{Linker, ResourceType};
 
 use crate::api::component::NativeComponent;
 use crate::api::component_instance::NativeComponentInstance;
@@ -16,11 +16,14 @@ use crate::api::store::NativeStore;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::call::component_func::define_host;
+use crate::call::component_resources::host_dtor;
 use crate::call::func::HostKey;
 use crate::store::core::{Host, StoreCore};
 use crate::store::wasi;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1 << 32);
+/// Host resource type ids (`ResourceType::host_dynamic`), unique in the process.
+static NEXT_RESOURCE: AtomicU32 = AtomicU32::new(1);
 
 #[napi]
 pub struct NativeComponentLinker {
@@ -29,6 +32,8 @@ pub struct NativeComponentLinker {
     engine: wasmtime::Engine,
     /// (interface or "" for the root, name) of each host function, by index.
     funcs: Vec<(String, String)>,
+    /// The ids of the host resource types this linker defines.
+    resources: Vec<u32>,
     _live: Live,
 }
 
@@ -48,6 +53,17 @@ pub fn check_sync(store: &StoreCore) -> Res<()> {
     Ok(())
 }
 
+/// Make `cx`'s store ready for instances of components linked with host resource types `resources`.
+pub fn prepare(cx: &mut wasmtime::StoreContextMut<'_, Host>, resources: &[u32]) {
+    let host = cx.data_mut();
+    host.has_components = true;
+    for &id in resources {
+        if !host.host_resource_types.contains(&id) {
+            host.host_resource_types.push(id);
+        }
+    }
+}
+
 impl NativeComponentLinker {
     fn check(&self, store: &StoreCore, component: &NativeComponent) -> Res<()> {
         component.check_engine(&self.engine, "the linker's")?;
@@ -65,6 +81,7 @@ impl NativeComponentLinker {
             linker: Linker::new(engine.engine()),
             engine: engine.engine().clone(),
             funcs: Vec::new(),
+            resources: Vec::new(),
             _live: Live::new(Kind::Linker),
         }
     }
@@ -90,6 +107,26 @@ impl NativeComponentLinker {
             defined.map_err(link_err)?;
             self.funcs.push((iface, name));
             Ok(index)
+        })
+    }
+
+    /// Define host resource type `name` in interface `iface` (the root when empty); returns its
+    /// id. Its constructor, methods and static functions are host functions (`func`) named
+    /// `[constructor]name`, `[method]name.m`, `[static]name.f`; the guest's drop of an owned handle
+    /// reaches the store's resource bridge (`hostDrop`).
+    #[napi(catch_unwind)]
+    pub fn resource(&mut self, env: Env, iface: String, name: String) -> napi::Result<u32> {
+        throwing(&env, || {
+            let id = NEXT_RESOURCE.fetch_add(1, Ordering::Relaxed);
+            let ty = ResourceType::host_dynamic(id);
+            let defined = if iface.is_empty() {
+                self.linker.root().resource(&name, ty, host_dtor)
+            } else {
+                self.linker.instance(&iface).and_then(|mut i| i.resource(&name, ty, host_dtor))
+            };
+            defined.map_err(link_err)?;
+            self.resources.push(id);
+            Ok(id)
         })
     }
 
@@ -129,7 +166,7 @@ impl NativeComponentLinker {
             let core = &store.core;
             self.check(core, component)?;
             let instance = core.enter(fns.raw(), |mut cx| {
-                cx.data_mut().has_components = true;
+                prepare(&mut cx, &self.resources);
                 self.linker.instantiate(&mut cx, &component.component).map_err(|e| core.wasm_error(e, true))
             })?;
             NativeComponentInstance::new(core.clone(), instance, &component.component)
@@ -141,7 +178,7 @@ impl NativeComponentLinker {
     pub fn instantiate_pre(&self, env: Env, component: &NativeComponent) -> napi::Result<NativeComponentInstancePre> {
         throwing(&env, || {
             component.check_engine(&self.engine, "the linker's")?;
-            Ok(NativeComponentInstancePre::new(self.linker.instantiate_pre(&component.component).map_err(link_err)?))
+            Ok(NativeComponentInstancePre::new(self.linker.instantiate_pre(&component.component).map_err(link_err)?, self.resources.clone()))
         })
     }
 
@@ -152,7 +189,7 @@ impl NativeComponentLinker {
             let core = &store.core;
             self.check(core, component)?;
             core.enter(fns.raw(), |mut cx| {
-                cx.data_mut().has_components = true;
+                prepare(&mut cx, &self.resources);
                 let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut cx, &component.component, &self.linker)
                     .map_err(|e| core.wasm_error(e, true))?;
                 let ran = command.wasi_cli_run().call_run(&mut cx).map_err(|e| core.wasm_error(e, false))?;

@@ -15,6 +15,7 @@ use crate::api::module::NativeModule;
 use crate::base::args::{self, u64_arg};
 use crate::base::error::{Fail, OrThrow, Res, throwing};
 use crate::base::raw;
+use crate::call::component_resources::guest_handle;
 use crate::call::executor;
 use crate::store::control::Limits;
 use crate::store::core::StoreCore;
@@ -94,6 +95,18 @@ impl NativeStore {
     #[napi(catch_unwind)]
     pub fn engine(&self) -> NativeEngine {
         NativeEngine::from_info(self.core.engine_info.clone())
+    }
+
+    /// `[Symbol.dispose]()` of a component's resource object: drop its handle now (the guest's
+    /// destructor runs). Later uses of the object throw `ERR_RESOURCE_DROPPED`.
+    #[napi(catch_unwind)]
+    pub fn drop_resource(&self, env: Env, fns: Unknown, resource: Unknown) -> napi::Result<()> {
+        throwing(&env, || {
+            // SAFETY: `resource` is a live handle of this callback, on the JS thread.
+            let handle = unsafe { guest_handle(env.raw(), resource.raw()) }
+                .ok_or_else(|| Fail::with("TypeError", "ERR_INVALID_THIS", "[Symbol.dispose] called on an object that is not a component resource"))?;
+            handle.drop_now(fns.raw())
+        })
     }
 
     /// Free all wasm state now; every wrapper then throws `StoreClosed`.

@@ -437,11 +437,6 @@ pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(
     js_name: &'static str,
     value: T,
 ) -> Result<Value, Fail> {
-    /// SAFETY (caller: Node, once): `data` is the `Box<T>` this function was registered with.
-    unsafe extern "C" fn drop_box<T>(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
-        // SAFETY: `data` is the `Box<T>` given to `napi_wrap` below, finalized once.
-        drop(unsafe { Box::from_raw(data.cast::<T>()) });
-    }
     let ctor_ref = napi::__private::get_class_constructor(js_name)
         .ok_or_else(|| Fail::internal(format!("class {js_name} is not registered in this thread")))?;
     // SAFETY: `env` is this thread's live env, inside a callback (this fn's contract); the
@@ -455,13 +450,29 @@ pub unsafe fn light_instance<T: napi::bindgen_prelude::TypeTag + 'static>(
         let status = sys::napi_new_instance(env, ctor, 0, ptr::null_mut(), &mut obj);
         napi::__private::___CALL_FROM_FACTORY.with(|f| f.set(false));
         ok(status, "new instance")?;
+        wrap_tagged(env, obj, value)?;
+        Ok(obj)
+    }
+}
+
+/// Attach `value` to the JS object `obj` (`napi_wrap`, freed by its finalizer) with `T`'s type
+/// tag, so that `unwrap_class::<T>` finds it.
+/// SAFETY (caller): `env` is this thread's live env, inside a callback; `obj` is a live object
+/// handle of its current scope that has no wrapped value yet.
+pub unsafe fn wrap_tagged<T: napi::bindgen_prelude::TypeTag + 'static>(env: Env, obj: Value, value: T) -> Result<(), Fail> {
+    /// SAFETY (caller: Node, once): `data` is the `Box<T>` this function was registered with.
+    unsafe extern "C" fn drop_box<T>(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+        // SAFETY: `data` is the `Box<T>` given to `napi_wrap` below, finalized once.
+        drop(unsafe { Box::from_raw(data.cast::<T>()) });
+    }
+    // SAFETY: the caller's contract.
+    unsafe {
         let data = Box::into_raw(Box::new(value));
         if let Err(e) = ok(sys::napi_wrap(env, obj, data.cast(), Some(drop_box::<T>), ptr::null_mut(), ptr::null_mut()), "wrap") {
             drop(Box::from_raw(data));
             return Err(e);
         }
         let tag = T::type_tag();
-        ok(sys::napi_type_tag_object(env, obj, &tag), "type tag")?;
-        Ok(obj)
+        ok(sys::napi_type_tag_object(env, obj, &tag), "type tag")
     }
 }

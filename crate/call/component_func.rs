@@ -9,6 +9,7 @@ use wasmtime::component::{Func, LinkerInstance, Type, Val};
 
 use crate::base::error::{Fail, Res};
 use crate::base::raw::{self as js, HandleScope};
+use crate::call::component_resources::{Conv, drain_pending};
 use crate::call::component_values::{from_val, to_val};
 use crate::call::func::{HostKey, slot_of};
 use crate::store::core::{Host, StoreCore};
@@ -39,8 +40,12 @@ fn host_call(
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
     let _scope = unsafe { HandleScope::open(env) };
     core.push_component_caller((cx as *mut StoreContextMut<'_, Host>).cast());
+    let mut cv = Conv { env, fns: entry.fns, core, cx, lent: Vec::new() };
     // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us.
-    let outcome = unsafe { invoke(env, entry.fns, slot, ty, params, results) };
+    let outcome = unsafe { invoke(&mut cv, slot, ty, params, results) };
+    // Borrows lent to JS end with the call, whatever its outcome (wasmtime checks it).
+    let released = cv.release_lent();
+    let outcome = outcome.and(released);
     // SAFETY: inside our handle scope on the JS thread.
     let outcome = outcome.map_err(|fail| unsafe { core.host_failure(env, fail) });
     core.pop_caller();
@@ -50,11 +55,12 @@ fn host_call(
 /// Call JS function `slot` of `fns` with `params`, and convert what it returns (or, for a
 /// function returning `result<T, E>`, what it throws with a `payload`) into `results`.
 /// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
-unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, params: &[Val], results: &mut [Val]) -> Res<()> {
+unsafe fn invoke(cv: &mut Conv<'_, '_>, slot: u32, ty: &ComponentFunc, params: &[Val], results: &mut [Val]) -> Res<()> {
+    let env = cv.env;
     // SAFETY: on the JS thread inside a host call; handles are live in the open scope.
     unsafe {
-        let f = js::get_element(env, fns, slot)?;
-        let argv = params.iter().zip(ty.params()).map(|(v, (_, t))| from_val(env, v, &t)).collect::<Res<Vec<_>>>()?;
+        let f = js::get_element(env, cv.fns, slot)?;
+        let argv = params.iter().zip(ty.params()).map(|(v, (_, t))| from_val(cv, v, &t)).collect::<Res<Vec<_>>>()?;
         let result_ty = ty.results().next();
         let ret = js::call_function(env, f, &argv);
         let (Some(rty), Some(out)) = (result_ty, results.first_mut()) else {
@@ -64,13 +70,13 @@ unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, pa
         *out = match (&rty, ret) {
             // jco's convention: returning is `ok`, unless what is returned is itself a
             // `{ tag: 'ok' | 'err', val }`; throwing a value with a `payload` is `err`.
-            (Type::Result(_), Ok(v)) if is_result_object(env, v)? => to_val(env, v, &rty, what)?,
-            (Type::Result(r), Ok(v)) => Val::Result(Ok(r.ok().map(|t| to_val(env, v, &t, what).map(Box::new)).transpose()?)),
+            (Type::Result(_), Ok(v)) if is_result_object(env, v)? => to_val(cv, v, &rty, what)?,
+            (Type::Result(r), Ok(v)) => Val::Result(Ok(r.ok().map(|t| to_val(cv, v, &t, what).map(Box::new)).transpose()?)),
             (Type::Result(r), Err(Fail::Pending)) => {
                 let exc = js::take_exception(env);
                 match payload_of(env, exc)? {
                     Some(p) => {
-                        Val::Result(Err(r.err().map(|t| to_val(env, p, &t, "the thrown error's payload").map(Box::new)).transpose()?))
+                        Val::Result(Err(r.err().map(|t| to_val(cv, p, &t, "the thrown error's payload").map(Box::new)).transpose()?))
                     }
                     None => {
                         sys::napi_throw(env, exc);
@@ -78,7 +84,7 @@ unsafe fn invoke(env: js::Env, fns: js::Value, slot: u32, ty: &ComponentFunc, pa
                     }
                 }
             }
-            (_, Ok(v)) => to_val(env, v, &rty, what)?,
+            (_, Ok(v)) => to_val(cv, v, &rty, what)?,
             (_, Err(f)) => return Err(f),
         };
         Ok(())
@@ -130,17 +136,21 @@ unsafe fn payload_of(env: js::Env, e: js::Value) -> Res<Option<js::Value>> {
 /// `result<T, E>` as `{ tag, val }`: lib/component.ts returns or throws it).
 pub fn call_export(core: &StoreCore, env: js::Env, fns: js::Value, func: Func, args: &[js::Value]) -> Res<js::Value> {
     core.enter(fns, |mut cx| {
+        drain_pending(core, &mut cx)?;
         let ty = func.ty(&cx);
         let names: Vec<(String, Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
         if args.len() != names.len() {
             return Err(Fail::arg_count(format!("expected {} argument(s), got {}", names.len(), args.len())));
         }
-        let params = names.iter().zip(args).map(|((n, t), &a)| to_val(env, a, t, n)).collect::<Res<Vec<_>>>()?;
+        let mut cv = Conv { env, fns, core, cx: &mut cx, lent: Vec::new() };
+        let params = names.iter().zip(args).map(|((n, t), &a)| to_val(&mut cv, a, t, n)).collect::<Res<Vec<_>>>()?;
         let result_ty = ty.results().next();
         let mut results = vec![Val::Bool(false); usize::from(result_ty.is_some())];
-        func.call(&mut cx, &params, &mut results).map_err(|e| core.wasm_error(e, false))?;
+        let called = func.call(&mut *cv.cx, &params, &mut results).map_err(|e| core.wasm_error(e, false));
+        let released = cv.release_lent();
+        called.and(released)?;
         match (result_ty, results.first()) {
-            (Some(t), Some(v)) => from_val(env, v, &t),
+            (Some(t), Some(v)) => from_val(&mut cv, v, &t),
             // SAFETY: on the JS thread inside a callback.
             _ => Ok(unsafe { js::undefined(env) }),
         }

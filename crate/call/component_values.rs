@@ -16,6 +16,7 @@ use wasmtime::component::{Type, Val};
 
 use crate::base::error::{Fail, Res};
 use crate::base::raw::{self as js, Env, Value};
+use crate::call::component_resources::{Conv, from_resource, to_resource};
 
 /// jco's name for a WIT identifier in JS: kebab-case to lowerCamelCase (`max-size` → `maxSize`).
 pub fn camel(name: &str) -> String {
@@ -209,7 +210,8 @@ unsafe fn typed_array_of(env: Env, kind: (sys::napi_typedarray_type, usize), ite
 }
 
 /// The JS value `v` as a value of WIT type `ty`; `path` names it in errors.
-pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
+pub fn to_val(cv: &mut Conv<'_, '_>, v: Value, ty: &Type, path: &str) -> Res<Val> {
+    let env = cv.env;
     Ok(match ty {
         Type::Bool => {
             if !is(env, v, sys::ValueType::napi_boolean) {
@@ -242,12 +244,12 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
             }
         }
         Type::String => Val::String(string(env, v, path, "a string")?),
-        Type::List(l) => list(env, v, &l.ty(), path)?,
+        Type::List(l) => list(cv, v, &l.ty(), path)?,
         Type::FixedLengthList(l) => {
             let items = elements(env, v, path)?;
             let elem = l.ty();
             Val::FixedLengthList(
-                items.iter().enumerate().map(|(i, &e)| to_val(env, e, &elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?,
+                items.iter().enumerate().map(|(i, &e)| to_val(cv, e, &elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?,
             )
         }
         Type::Record(r) => {
@@ -260,7 +262,7 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
                 if absent(env, fv) && !matches!(f.ty, Type::Option(_)) {
                     return Err(wrong(&fpath, "a value (the record field is missing)"));
                 }
-                fields.push((f.name.to_string(), to_val(env, fv, &f.ty, &fpath)?));
+                fields.push((f.name.to_string(), to_val(cv, fv, &f.ty, &fpath)?));
             }
             Val::Record(fields)
         }
@@ -270,7 +272,7 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
                 return Err(wrong(path, &format!("an array of {} elements (tuple), got {}", t.types().len(), items.len())));
             }
             Val::Tuple(
-                t.types().zip(items).enumerate().map(|(i, (ty, e))| to_val(env, e, &ty, &format!("{path}[{i}]"))).collect::<Res<_>>()?,
+                t.types().zip(items).enumerate().map(|(i, (ty, e))| to_val(cv, e, &ty, &format!("{path}[{i}]"))).collect::<Res<_>>()?,
             )
         }
         Type::Variant(var) => {
@@ -279,7 +281,7 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
                 let names: Vec<_> = var.cases().map(|c| c.name).collect();
                 return Err(Fail::invalid_value(format!("{path}.tag: {tag:?} is not a case of the variant ({})", names.join(", "))));
             };
-            let payload = case.ty.as_ref().map(|t| to_val(env, val, t, &format!("{path}.val"))).transpose()?;
+            let payload = case.ty.as_ref().map(|t| to_val(cv, val, t, &format!("{path}.val"))).transpose()?;
             Val::Variant(tag, payload.map(Box::new))
         }
         Type::Enum(e) => {
@@ -296,18 +298,18 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
                 let (tag, val) = tagged(env, v, path, "a { tag: 'some', val } or { tag: 'none' } object (option of an option)")?;
                 match tag.as_str() {
                     "none" => Val::Option(None),
-                    "some" => Val::Option(Some(Box::new(to_val(env, val, &inner, &format!("{path}.val"))?))),
+                    "some" => Val::Option(Some(Box::new(to_val(cv, val, &inner, &format!("{path}.val"))?))),
                     _ => return Err(Fail::invalid_value(format!("{path}.tag: expected 'some' or 'none', got {tag:?}"))),
                 }
             } else if absent(env, v) {
                 Val::Option(None)
             } else {
-                Val::Option(Some(Box::new(to_val(env, v, &inner, path)?)))
+                Val::Option(Some(Box::new(to_val(cv, v, &inner, path)?)))
             }
         }
         Type::Result(r) => {
             let (tag, val) = tagged(env, v, path, "a { tag: 'ok' | 'err', val } object (result)")?;
-            let side = |t: Option<Type>, p: &str| t.map(|t| to_val(env, val, &t, p).map(Box::new)).transpose();
+            let mut side = |t: Option<Type>, p: &str| t.map(|t| to_val(cv, val, &t, p).map(Box::new)).transpose();
             match tag.as_str() {
                 "ok" => Val::Result(Ok(side(r.ok(), &format!("{path}.val"))?)),
                 "err" => Val::Result(Err(side(r.err(), &format!("{path}.val"))?)),
@@ -331,7 +333,9 @@ pub fn to_val(env: Env, v: Value, ty: &Type, path: &str) -> Res<Val> {
             }
             Val::Flags(set)
         }
-        Type::Map(_) | Type::Own(_) | Type::Borrow(_) | Type::Future(_) | Type::Stream(_) | Type::ErrorContext => {
+        Type::Own(rt) => to_resource(cv, v, *rt, true, path)?,
+        Type::Borrow(rt) => to_resource(cv, v, *rt, false, path)?,
+        Type::Map(_) | Type::Future(_) | Type::Stream(_) | Type::ErrorContext => {
             return Err(unsupported(path, ty));
         }
     })
@@ -345,7 +349,8 @@ fn unsupported(path: &str, ty: &Type) -> Fail {
     )
 }
 
-fn list(env: Env, v: Value, elem: &Type, path: &str) -> Res<Val> {
+fn list(cv: &mut Conv<'_, '_>, v: Value, elem: &Type, path: &str) -> Res<Val> {
+    let env = cv.env;
     if matches!(elem, Type::U8)
         // SAFETY: `v` is a live handle of the current callback.
         && let Some(bytes) = unsafe { js::bytes_of(env, v) }?
@@ -354,11 +359,12 @@ fn list(env: Env, v: Value, elem: &Type, path: &str) -> Res<Val> {
     }
     let items = elements(env, v, path)
         .map_err(|_| wrong(path, if matches!(elem, Type::U8) { "a Uint8Array or an array (list<u8>)" } else { "an array (list)" }))?;
-    Ok(Val::List(items.iter().enumerate().map(|(i, &e)| to_val(env, e, elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?))
+    Ok(Val::List(items.iter().enumerate().map(|(i, &e)| to_val(cv, e, elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?))
 }
 
 /// The JS value of `v`, a value of WIT type `ty`.
-pub fn from_val(env: Env, v: &Val, ty: &Type) -> Res<Value> {
+pub fn from_val(cv: &mut Conv<'_, '_>, v: &Val, ty: &Type) -> Res<Value> {
+    let env = cv.env;
     // SAFETY (every N-API call below): on the JS thread of `env`, inside a callback; the handles
     // are created in its scope.
     unsafe {
@@ -384,38 +390,39 @@ pub fn from_val(env: Env, v: &Val, ty: &Type) -> Res<Value> {
                 } else if let Some(kind) = typed_array_kind(&elem) {
                     typed_array_of(env, kind, items)?
                 } else {
-                    array_of(env, items, |_| elem.clone())?
+                    array_of(cv, items, |_| elem.clone())?
                 }
             }
-            (Val::FixedLengthList(items), Type::FixedLengthList(l)) => array_of(env, items, |_| l.ty())?,
+            (Val::FixedLengthList(items), Type::FixedLengthList(l)) => array_of(cv, items, |_| l.ty())?,
             (Val::Tuple(items), Type::Tuple(t)) => {
                 let types: Vec<Type> = t.types().collect();
-                array_of(env, items, |i| types[i].clone())?
+                array_of(cv, items, |i| types[i].clone())?
             }
             (Val::Record(fields), Type::Record(r)) => {
                 let obj = js::object(env)?;
                 for ((name, fv), f) in fields.iter().zip(r.fields()) {
-                    js::set_named(env, obj, &camel(name), from_val(env, fv, &f.ty)?)?;
+                    js::set_named(env, obj, &camel(name), from_val(cv, fv, &f.ty)?)?;
                 }
                 obj
             }
             (Val::Variant(tag, payload), Type::Variant(var)) => {
                 let case_ty = var.cases().find(|c| c.name == tag).and_then(|c| c.ty);
-                tag_object(env, tag, payload.as_deref().zip(case_ty.as_ref()))?
+                tag_object(cv, tag, payload.as_deref().zip(case_ty.as_ref()))?
             }
             (Val::Enum(name), _) => js::string_value(env, name)?,
+            (Val::Resource(any), _) => from_resource(cv, *any)?,
             (Val::Option(inner), Type::Option(o)) => {
                 let inner_ty = o.ty();
                 match (inner, matches!(inner_ty, Type::Option(_))) {
                     (None, false) => js::undefined(env),
-                    (Some(x), false) => from_val(env, x, &inner_ty)?,
-                    (None, true) => tag_object(env, "none", None)?,
-                    (Some(x), true) => tag_object(env, "some", Some((x, &inner_ty)))?,
+                    (Some(x), false) => from_val(cv, x, &inner_ty)?,
+                    (None, true) => tag_object(cv, "none", None)?,
+                    (Some(x), true) => tag_object(cv, "some", Some((x, &inner_ty)))?,
                 }
             }
             (Val::Result(r), Type::Result(rt)) => match r {
-                Ok(x) => tag_object(env, "ok", x.as_deref().zip(rt.ok().as_ref()))?,
-                Err(x) => tag_object(env, "err", x.as_deref().zip(rt.err().as_ref()))?,
+                Ok(x) => tag_object(cv, "ok", x.as_deref().zip(rt.ok().as_ref()))?,
+                Err(x) => tag_object(cv, "err", x.as_deref().zip(rt.err().as_ref()))?,
             },
             (Val::Flags(set), Type::Flags(f)) => {
                 let obj = js::object(env)?;
@@ -430,12 +437,13 @@ pub fn from_val(env: Env, v: &Val, ty: &Type) -> Res<Value> {
 }
 
 /// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
-unsafe fn array_of(env: Env, items: &[Val], ty_at: impl Fn(usize) -> Type) -> Res<Value> {
+unsafe fn array_of(cv: &mut Conv<'_, '_>, items: &[Val], ty_at: impl Fn(usize) -> Type) -> Res<Value> {
+    let env = cv.env;
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {
         let arr = js::array(env, items.len())?;
         for (i, x) in items.iter().enumerate() {
-            js::set_element(env, arr, i as u32, from_val(env, x, &ty_at(i))?)?;
+            js::set_element(env, arr, i as u32, from_val(cv, x, &ty_at(i))?)?;
         }
         Ok(arr)
     }
@@ -443,13 +451,14 @@ unsafe fn array_of(env: Env, items: &[Val], ty_at: impl Fn(usize) -> Type) -> Re
 
 /// `{ tag }` or `{ tag, val }`.
 /// SAFETY (caller): on the JS thread of `env`, inside a callback; handles live in its current scope.
-unsafe fn tag_object(env: Env, tag: &str, val: Option<(&Val, &Type)>) -> Res<Value> {
+unsafe fn tag_object(cv: &mut Conv<'_, '_>, tag: &str, val: Option<(&Val, &Type)>) -> Res<Value> {
+    let env = cv.env;
     // SAFETY: the caller's contract (on the JS thread, in a callback).
     unsafe {
         let obj = js::object(env)?;
         js::set_named(env, obj, "tag", js::string_value(env, tag)?)?;
         if let Some((v, t)) = val {
-            js::set_named(env, obj, "val", from_val(env, v, t)?)?;
+            js::set_named(env, obj, "val", from_val(cv, v, t)?)?;
         }
         Ok(obj)
     }

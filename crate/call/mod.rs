@@ -3,6 +3,7 @@
 
 pub mod async_call;
 pub mod component_func;
+pub mod component_resources;
 pub mod component_values;
 pub mod executor;
 pub mod func;

@@ -87,6 +87,11 @@ pub struct Host {
     pub host_fns: Vec<HostFnDesc>,
     /// A component was instantiated in this store (such a store cannot be transferred yet).
     pub has_components: bool,
+    /// The ids of the host resource types (`ResourceType::host_dynamic`) bound into this store.
+    pub host_resource_types: Vec<u32>,
+    /// Guest resource types exported by this store's component instances → their JS class number
+    /// in the store's resource bridge.
+    pub guest_resource_classes: Vec<(wasmtime::component::ResourceType, u32)>,
     /// (linker id, index in that linker) → slot in this store's host-function table.
     pub linker_slots: HashMap<(u64, u32), u32>,
     pub freed_externs: Arc<Mutex<Vec<u32>>>,
@@ -194,6 +199,8 @@ pub struct StoreCore {
     interrupt_target: RefCell<Option<Arc<Shareable<InterruptTarget>>>>,
     /// Fuel was set (see `wasm_error`); carried over a transfer by `Control::fuel_given`.
     fuel_given: Cell<bool>,
+    /// Owned guest resources whose JS objects were collected: dropped at the next component call.
+    deferred_drops: RefCell<Vec<wasmtime::component::ResourceAny>>,
 }
 
 impl StoreCore {
@@ -205,6 +212,8 @@ impl StoreCore {
             host_fns: Vec::new(),
             has_components: false,
             linker_slots: HashMap::new(),
+            host_resource_types: Vec::new(),
+            guest_resource_classes: Vec::new(),
             freed_externs: Arc::new(Mutex::new(Vec::new())),
             memory_bytes: 0,
             memory_count: 0,
@@ -254,6 +263,7 @@ impl StoreCore {
             accounted: Cell::new(0),
             interrupt_target: RefCell::new(interrupt_target),
             fuel_given: Cell::new(fuel_given),
+            deferred_drops: RefCell::new(Vec::new()),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
@@ -693,6 +703,17 @@ impl StoreCore {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Queue an owned guest resource for dropping (its JS object was collected).
+    pub fn defer_resource_drop(&self, r: wasmtime::component::ResourceAny) {
+        if self.state.get() == State::Live {
+            self.deferred_drops.borrow_mut().push(r);
+        }
+    }
+
+    pub fn take_deferred_resource_drops(&self) -> Vec<wasmtime::component::ResourceAny> {
+        std::mem::take(&mut *self.deferred_drops.borrow_mut())
     }
 }
 
