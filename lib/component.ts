@@ -10,6 +10,7 @@ import type { HostFunction } from './types'
 import { frozenJson } from './types'
 import type { BufferSource } from './module'
 import { callerEntry, callerFn } from './caller'
+import { queueAsync } from './func'
 import { guestClass, hostResourceFunctions, isResourceClass, kebab, pascal, resourceBridge } from './component-resources'
 
 /** A WIT type, spelled as in WIT: `u32`, `list<u8>`, `record { a: u32 }`, `option<string>`… */
@@ -237,6 +238,13 @@ export class ComponentInstancePre<E extends object = ComponentExports> {
   }
 }
 
+/** A function's own `result<T, E>`: T returned, or E thrown as a `ComponentError` (jco's convention). */
+function unwrapResult(r: unknown): unknown {
+  const { tag, val } = r as { tag: 'ok' | 'err'; val?: unknown }
+  if (tag === 'err') throw new ComponentError(val)
+  return val
+}
+
 /** Untyped component exports: functions and interfaces (objects of functions) by name. */
 export type ComponentExports = Readonly<Record<string, unknown>>
 
@@ -264,11 +272,11 @@ export class ComponentInstance<E extends object = ComponentExports> {
     }
     const call = (index: number, returnsResult: boolean) => (args: unknown[]) => {
       const r = n.call(store._fns, index, args)
-      if (!returnsResult) return r
-      const { tag, val } = r as { tag: 'ok' | 'err'; val?: unknown }
-      if (tag === 'err') throw new ComponentError(val)
-      return val
+      return returnsResult ? unwrapResult(r) : r
     }
+    const callAsync = (index: number, f: Native.ComponentExportFunc) => (...args: unknown[]) =>
+      queueAsync(store, args, f.params, (got) => typeError(`expected ${f.params} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT'), null,
+        (a) => n.callAsync(store._fns, index, a) as Promise<unknown>, f.returnsResult ? unwrapResult : null)
     const functions = n.functions()
     const resources = n.resources()
     const classes = new Map<string, Record<string, unknown>>()
@@ -300,7 +308,7 @@ export class ComponentInstance<E extends object = ComponentExports> {
         }
         return
       }
-      const fn = (...args: unknown[]) => invoke(args)
+      const fn = Object.assign((...args: unknown[]) => invoke(args), { callAsync: callAsync(index, f) })
       Object.defineProperty(fn, 'name', { value: camel(f.name) })
       const target = scope(f.iface)
       target[f.name] = fn

@@ -186,7 +186,23 @@ function isCallOptions(v: unknown): v is CallOptions {
  */
 function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[]) | null, outConv: Conv | null): Promise<unknown> {
   const type = f.type
-  const np = type.params.length
+  return queueAsync(f._store, args, type.params.length, (n) => arityError(type, n), inConv, (a) => f._native.callAsync(f._store._fns, a) as Promise<unknown>, outConv)
+}
+
+/**
+ * @internal A call of `store` on another thread (core functions and components): `args` may end
+ * with `CallOptions` after the `np` declared ones; `inConv` converts them before `start` runs the
+ * call natively, `outConv` converts its result.
+ */
+export function queueAsync(
+  store: Store,
+  args: unknown[],
+  np: number,
+  arity: (n: number) => Error,
+  inConv: ((a: unknown[]) => unknown[]) | null,
+  start: (args: unknown[]) => Promise<unknown>,
+  outConv: Conv | null,
+): Promise<unknown> {
   let opts: CallOptions | undefined
   try {
     opts = args.length === np + 1 && isCallOptions(args[np]) ? (args.pop() as CallOptions) : undefined
@@ -194,8 +210,7 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
     return Promise.reject(e)
   }
   if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return Promise.reject(typeError('signal must be an AbortSignal'))
-  if (args.length !== np) return Promise.reject(arityError(type, args.length))
-  const store = f._store
+  if (args.length !== np) return Promise.reject(arity(args.length))
   // The store is busy from now on, not from when the queued call starts: a sync call, dispose()
   // or transfer() meanwhile throws ERR_STORE_BUSY instead of slipping in before it.
   try {
@@ -206,7 +221,7 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
   const run = async () => {
     let reserved = true
     try {
-      const r = await runAsync(f, inConv ? inConv(args) : args, opts, () => (reserved = false))
+      const r = await runAsync(store, inConv ? inConv(args) : args, opts, () => (reserved = false), start)
       return outConv ? outConv(r) : r
     } finally {
       if (reserved) store._native.releaseAsync()
@@ -218,8 +233,7 @@ function callAsync(f: Func, args: unknown[], inConv: ((a: unknown[]) => unknown[
 }
 
 /** `consumed()` is called when the native call takes over the store's reservation. */
-async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined, consumed: () => void): Promise<unknown> {
-  const store = f._store
+async function runAsync(store: Store, args: unknown[], opts: CallOptions | undefined, consumed: () => void, start: (args: unknown[]) => Promise<unknown>): Promise<unknown> {
   const signal = opts?.signal
   if (signal?.aborted) throw signal.reason
   if (opts?.fuel !== undefined) store.setFuel(opts.fuel)
@@ -232,7 +246,7 @@ async function runAsync(f: Func, args: unknown[], opts: CallOptions | undefined,
   }
   try {
     consumed()
-    const r = await f._native.callAsync(store._fns, args)
+    const r = await start(args)
     // Aborted while the guest was paused in a host function, and it then finished: still aborted.
     if (signal?.aborted) throw signal.reason
     return r

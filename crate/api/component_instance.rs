@@ -12,7 +12,7 @@ use wasmtime::component::{Component, Func, Instance, ResourceType, Type};
 
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
-use crate::call::component_func::call_export;
+use crate::call::component_func::{call_export, call_export_async};
 use crate::store::core::{Host, StoreCore};
 
 /// An exported function: the interface it is in ("" at the root), its name, and whether it
@@ -22,12 +22,14 @@ pub struct ComponentExportFunc {
     pub iface: String,
     pub name: String,
     pub returns_result: bool,
+    /// How many parameters it takes.
+    pub params: u32,
 }
 
 impl ComponentExportFunc {
     fn of(iface: &str, name: &str, f: &ComponentFunc) -> Self {
         let returns_result = matches!(f.results().next(), Some(Type::Result(_)));
-        ComponentExportFunc { iface: iface.to_string(), name: name.to_string(), returns_result }
+        ComponentExportFunc { iface: iface.to_string(), name: name.to_string(), returns_result, params: f.params().len() as u32 }
     }
 }
 
@@ -110,7 +112,7 @@ impl NativeComponentInstance {
     pub fn functions(&self) -> Vec<ComponentExportFunc> {
         self.funcs
             .iter()
-            .map(|(f, _)| ComponentExportFunc { iface: f.iface.clone(), name: f.name.clone(), returns_result: f.returns_result })
+            .map(|(f, _)| ComponentExportFunc { iface: f.iface.clone(), name: f.name.clone(), returns_result: f.returns_result, params: f.params })
             .collect()
     }
 
@@ -129,6 +131,20 @@ impl NativeComponentInstance {
             let v = call_export(&self.core, env.raw(), fns.raw(), *func, &argv)?;
             // SAFETY: `v` was created in this callback's scope.
             Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
+        })
+    }
+
+    /// Start exported function `index` on another thread (`callAsync`); returns a Promise.
+    #[napi(catch_unwind)]
+    pub fn call_async<'a>(&self, env: &'a Env, fns: Unknown, index: u32, args: Vec<Unknown>) -> napi::Result<Unknown<'a>> {
+        // This call was reserved by `lib/` when `callAsync` was called: it starts now.
+        self.core.release_async();
+        throwing(env, || {
+            let (_, func) = self.funcs.get(index as usize).ok_or_else(|| Fail::range(format!("no exported function {index}")))?;
+            let argv: Vec<_> = args.iter().map(|a| a.raw()).collect();
+            let promise = call_export_async(env, &self.core, fns.raw(), *func, &argv)?;
+            // SAFETY: created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
         })
     }
 }

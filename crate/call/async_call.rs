@@ -19,12 +19,16 @@ use std::time::Instant;
 
 use napi::bindgen_prelude::Env;
 use napi::sys;
-use wasmtime::{AsContextMut, Caller, Func, Store, Val, ValRaw, ValType};
+use wasmtime::component::types::ComponentFunc;
+use wasmtime::component::{Func as CFunc, ResourceAny, Type as CType, Val as CVal};
+use wasmtime::{AsContextMut, Caller, Func, Store, StoreContextMut, Val, ValRaw, ValType};
 
 use crate::base::engine::{TickerUse, use_ticker};
 use crate::base::error::{Fail, HostException, Res, exception_value};
 use crate::base::live::{Kind, Live};
 use crate::base::raw::{self as js, HandleScope};
+use crate::call::component_func;
+use crate::call::component_resources::Conv;
 use crate::call::executor;
 use crate::call::func::{results_raw, vals_value};
 use crate::call::values;
@@ -62,7 +66,7 @@ struct AsyncCall {
 
 enum Msg {
     Host(HostRequest),
-    Done(Box<Store<Host>>, wasmtime::Result<Vec<Val>>),
+    Done(Box<Store<Host>>, wasmtime::Result<Outcome>),
     /// The guest stops waiting for its host call (deadline or interrupt): answer it now.
     Abandon,
     /// The guest wrote to a WASI stream with a JS callback: deliver the queued chunks.
@@ -89,11 +93,16 @@ impl Reply {
 
 struct HostRequest {
     slot: u32,
-    params: Vec<ValRaw>,
-    param_types: Box<[ValType]>,
-    result_types: Box<[ValType]>,
-    caller: *mut Caller<'static, Host>,
+    kind: HostCallKind,
     reply: Reply,
+}
+
+/// A host call's arguments and where its results go, for the JS thread to run against the
+/// guest's context (a core `Caller`, or a component host function's store context).
+enum HostCallKind {
+    Core { params: Vec<ValRaw>, param_types: Box<[ValType]>, result_types: Box<[ValType]>, caller: *mut Caller<'static, Host> },
+    /// The JS thread writes the results through `results` (the guest waits meanwhile).
+    Component { params: Vec<CVal>, ty: ComponentFunc, results: *mut [CVal], cx: *mut StoreContextMut<'static, Host> },
 }
 
 impl HostRequest {
@@ -106,15 +115,14 @@ impl HostRequest {
         raw: &[MaybeUninit<ValRaw>],
         reply: Reply,
     ) -> HostRequest {
-        HostRequest {
-            slot,
+        let kind = HostCallKind::Core {
             // SAFETY: wasmtime's raw convention: the first `params.len()` slots hold the arguments.
             params: raw[..params.len()].iter().map(|v| unsafe { v.assume_init() }).collect(),
             param_types: params.into(),
             result_types: results.into(),
             caller: (caller as *mut Caller<'_, Host>).cast(),
-            reply,
-        }
+        };
+        HostRequest { slot, kind, reply }
     }
 }
 
@@ -131,19 +139,53 @@ pub fn host_call_remote(
     caller: &mut Caller<'_, Host>,
     raw: &mut [MaybeUninit<ValRaw>],
 ) -> wasmtime::Result<()> {
-    // Room for the JS thread's answer and a wake-up, so that neither sender ever blocks.
-    let (reply, answer) = mpsc::sync_channel(2);
-    let wake = reply.clone();
-    let req = HostRequest::new(slot, params, results, caller, raw, Reply::Thread(reply));
-    // Set up before the JS thread may use the caller: from here on it is theirs until answered.
     let deadline = caller.data().control.deadline;
     let engine = caller.engine().clone();
     let target = InterruptTarget::of(caller.data_mut(), &engine);
+    let answered = remote(route, deadline, &target, |reply| HostRequest::new(slot, params, results, caller, raw, reply))?;
+    take_answer(answered, raw)
+}
+
+/// A component's host call made on a `callAsync` thread: as `host_call_remote`; the JS thread
+/// converts the values and writes `results`.
+pub fn component_host_call_remote(
+    route: Route,
+    slot: u32,
+    cx: &mut StoreContextMut<'_, Host>,
+    ty: &ComponentFunc,
+    params: &[CVal],
+    results: &mut [CVal],
+) -> wasmtime::Result<()> {
+    let deadline = cx.data().control.deadline;
+    let engine = cx.engine().clone();
+    let target = InterruptTarget::of(cx.data_mut(), &engine);
+    let kind = HostCallKind::Component {
+        params: params.to_vec(),
+        ty: ty.clone(),
+        results: results as *mut [CVal],
+        cx: (cx as *mut StoreContextMut<'_, Host>).cast(),
+    };
+    let answered = remote(route, deadline, &target, |reply| HostRequest { slot, kind, reply })?;
+    take_answer(answered, &mut [])
+}
+
+/// Send the host call that `request` makes to the JS thread and wait for its answer (see `wait`).
+fn remote(
+    route: Route,
+    deadline: Option<Instant>,
+    target: &Arc<crate::base::share::Shareable<InterruptTarget>>,
+    request: impl FnOnce(Reply) -> HostRequest,
+) -> wasmtime::Result<Answer> {
+    // Room for the JS thread's answer and a wake-up, so that neither sender ever blocks.
+    let (reply, answer) = mpsc::sync_channel(2);
+    let wake = reply.clone();
+    // Set up before the JS thread may use the caller: from here on it is theirs until answered.
+    let req = request(Reply::Thread(reply));
     target.value.set_waiter(Some(Box::new(move || drop(wake.try_send(Err(Stop::Wake))))));
     let answered =
         send(route, Msg::Host(req)).and_then(|()| wait(&answer, deadline, || send(route, Msg::Abandon)).map_err(|_| unanswered()));
     target.value.set_waiter(None);
-    take_answer(answered?, raw)
+    answered
 }
 
 fn unanswered() -> wasmtime::Error {
@@ -353,6 +395,19 @@ impl Channel {
     }
 }
 
+/// What a `callAsync` runs: a core function or a component's.
+enum Call {
+    Core { func: Func, params: Vec<Val>, results: Box<[ValType]> },
+    /// `lent`: handles that live for the call (host objects lent as borrows), dropped after it.
+    Component { func: CFunc, params: Vec<CVal>, result: Option<CType>, lent: Vec<ResourceAny> },
+}
+
+/// A `callAsync`'s results, for the JS thread to convert.
+enum Outcome {
+    Core(Vec<Val>),
+    Component(Option<(CVal, CType)>),
+}
+
 /// Start `func(params)` on the pool; returns the promise.
 pub fn call_async(
     env: &Env,
@@ -362,6 +417,23 @@ pub fn call_async(
     results: Box<[ValType]>,
     fns: js::Value,
 ) -> Res<js::Value> {
+    start(env, core, Call::Core { func, params, results }, fns)
+}
+
+/// Start a component's `func(params)` on the pool; returns the promise.
+pub fn call_async_component(
+    env: &Env,
+    core: &Rc<StoreCore>,
+    func: CFunc,
+    params: Vec<CVal>,
+    result: Option<CType>,
+    lent: Vec<ResourceAny>,
+    fns: js::Value,
+) -> Res<js::Value> {
+    start(env, core, Call::Component { func, params, result, lent }, fns)
+}
+
+fn start(env: &Env, core: &Rc<StoreCore>, call: Call, fns: js::Value) -> Res<js::Value> {
     let raw_env = env.raw();
     let pool = executor::pool()?;
     let mut store = core.begin_async()?;
@@ -399,7 +471,7 @@ pub fn call_async(
             Rc::new(AsyncCall { id, core: core.clone(), deferred, fns, awaited: Default::default(), _live: Live::new(Kind::AsyncCall) }),
         );
         let route = ch.route(id);
-        let job = WasmJob { store, func, params, results, route, ticker };
+        let job = WasmJob { store, call, route, ticker };
         let lost = move || drop(send(route, Msg::Lost));
         if pooled {
             pool.spawn_fiber(job.run_fiber(), lost);
@@ -417,9 +489,7 @@ pub fn call_async(
 
 struct WasmJob {
     store: Box<Store<Host>>,
-    func: Func,
-    params: Vec<Val>,
-    results: Box<[ValType]>,
+    call: Call,
     route: Route,
     ticker: Option<TickerUse>,
 }
@@ -428,8 +498,18 @@ impl WasmJob {
     /// Run on a blocking thread (a store without `async`): host calls block it.
     fn run_blocking(mut self) {
         let output = self.begin();
-        let mut out = self.result_slots();
-        let r = self.func.call(&mut *self.store, &self.params, &mut out).map(|()| out);
+        let r = match &self.call {
+            Call::Core { func, params, results } => {
+                let mut out = result_slots(results);
+                func.call(&mut *self.store, params, &mut out).map(|()| Outcome::Core(out))
+            }
+            Call::Component { func, params, result, lent } => {
+                let mut out: Vec<CVal> = result.iter().map(|_| CVal::Bool(false)).collect();
+                let r = func.call(&mut *self.store, params, &mut out);
+                let released = lent.iter().try_for_each(|any| any.resource_drop(&mut *self.store));
+                r.and(released).map(|()| Outcome::Component(out.pop().zip(result.clone())))
+            }
+        };
         self.end(output, r);
     }
 
@@ -441,20 +521,18 @@ impl WasmJob {
             Some(_) => Ok(()),
             None => crate::store::stacks::stack_permit().await.map(|p| self.store.data_mut().stack_permit = Some(p)),
         };
-        let mut out = self.result_slots();
-        let r = match r {
-            Ok(()) => {
+        let r = match (r, &self.call) {
+            (Ok(()), Call::Core { func, params, results }) => {
                 // Until the JS thread has the store back (`StoreCore::end_async`).
                 self.store.data_mut().running = Some(crate::store::stacks::Running::start());
-                self.func.call_async(&mut *self.store, &self.params, &mut out).await.map(|()| out)
+                let mut out = result_slots(results);
+                func.call_async(&mut *self.store, params, &mut out).await.map(|()| Outcome::Core(out))
             }
-            Err(e) => Err(e),
+            // Components are instantiated in stores without `async` only (component_linker.rs).
+            (Ok(()), Call::Component { .. }) => Err(wasmtime::format_err!("components do not run in async stores yet")),
+            (Err(e), _) => Err(e),
         };
         self.end(output, r);
-    }
-
-    fn result_slots(&self) -> Vec<Val> {
-        self.results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect()
     }
 
     /// Route the guest's host calls and output to the JS thread.
@@ -469,7 +547,7 @@ impl WasmJob {
     }
 
     /// Hand the store and the outcome back to the JS thread.
-    fn end(self, output: Option<Arc<Output>>, r: wasmtime::Result<Vec<Val>>) {
+    fn end(self, output: Option<Arc<Output>>, r: wasmtime::Result<Outcome>) {
         let WasmJob { mut store, route, ticker, .. } = self;
         store.data_mut().entry = EntryCtx::NONE;
         if let Some(o) = &output {
@@ -479,6 +557,10 @@ impl WasmJob {
         // If the JS thread is gone, the store goes with the message, here.
         let _ = send(route, Msg::Done(store, r));
     }
+}
+
+fn result_slots(results: &[ValType]) -> Vec<Val> {
+    results.iter().map(|t| Val::default_for_ty(t).unwrap_or(Val::I32(0))).collect()
 }
 
 /// How a `callAsync`'s guest tells the JS thread that output waits for a callback.
@@ -587,7 +669,7 @@ unsafe fn lose_call(env: js::Env, ctx: &AsyncCall) {
     unsafe { sys::napi_reject_deferred(env, ctx.deferred, exception_value(env, fail)) };
 }
 
-unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Vec<Val>>) {
+unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, result: wasmtime::Result<Outcome>) {
     let core = &ctx.core;
     let output = store.data().wasi.as_ref().map(|w| w.out.clone());
     // The guest is done: host calls still waiting for their Promise were abandoned (a deadline
@@ -601,10 +683,20 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
         unsafe { forward_output(env, ctx, out) };
     }
     let failed = output.as_ref().is_some_and(|o| o.take_failed());
-    let settled = result.map_err(|e| core.wasm_error(e, false)).and_then(|vals| {
+    let settled = result.map_err(|e| core.wasm_error(e, false)).and_then(|outcome| {
         let mut cx = core.cx()?;
-        // SAFETY: converting on the JS thread.
-        unsafe { vals_value(env, &vals, core, &mut cx) }
+        // SAFETY: converting on the JS thread, in the TSFN callback's scope.
+        unsafe {
+            match outcome {
+                Outcome::Core(vals) => vals_value(env, &vals, core, &mut cx),
+                Outcome::Component(None) => Ok(js::undefined(env)),
+                Outcome::Component(Some((v, ty))) => {
+                    let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
+                    let mut cv = Conv { env, fns, core, cx: &mut cx, lent: Vec::new() };
+                    crate::call::component_values::from_val(&mut cv, &v, &ty)
+                }
+            }
+        }
     });
     // An output callback's exception outranks the call's own outcome (which it may have caused).
     let settled = match core.take_host_exception() {
@@ -631,7 +723,7 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
 /// without settling), which also takes the caller off the stack.
 struct AwaitedHostCall {
     core: Rc<StoreCore>,
-    result_types: Box<[ValType]>,
+    results: ResultSpec,
     /// Taken by the answer; dropped unanswered, it tells the guest that no answer will come.
     reply: Option<Reply>,
 }
@@ -653,13 +745,31 @@ impl Drop for AwaitedHostCall {
     }
 }
 
+/// What a host call's answer is made of: core results in the raw convention, or component values
+/// written through the waiting guest's `results` (with the guest handles lent to JS meanwhile).
+enum ResultSpec {
+    Core(Box<[ValType]>),
+    Component { ty: ComponentFunc, results: *mut [CVal], fns: sys::napi_ref, lent: Vec<Rc<Cell<Option<ResourceAny>>>> },
+}
+
 unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
     let core = &ctx.core;
-    core.push_caller(req.caller);
-    let HostRequest { slot, params, param_types, result_types, reply, .. } = req;
-    let awaited = AwaitedHostCall { core: core.clone(), result_types, reply: Some(reply) };
-    // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
-    let ret = unsafe { call_js(env, ctx, slot, &params, &param_types) };
+    let HostRequest { slot, kind, reply } = req;
+    let (ret, results) = match kind {
+        HostCallKind::Core { params, param_types, result_types, caller } => {
+            core.push_caller(caller);
+            // SAFETY: on the JS thread, the caller pushed, the wasm thread waiting.
+            (unsafe { call_js(env, ctx, slot, &params, &param_types) }, ResultSpec::Core(result_types))
+        }
+        HostCallKind::Component { params, ty, results, cx } => {
+            core.push_component_caller(cx);
+            let mut lent = Vec::new();
+            // SAFETY: as above.
+            let ret = unsafe { call_component_js(env, ctx, slot, &params, &ty, &mut lent) };
+            (ret, ResultSpec::Component { ty, results, fns: ctx.fns, lent })
+        }
+    };
+    let awaited = AwaitedHostCall { core: core.clone(), results, reply: Some(reply) };
     match ret {
         Ok(v) if unsafe { js::is_promise(env, v) } => unsafe { await_then(env, ctx, v, awaited) },
         Ok(v) => unsafe { settle(env, awaited, Ok(v)) },
@@ -684,14 +794,73 @@ unsafe fn call_js(env: js::Env, ctx: &AsyncCall, slot: u32, params: &[ValRaw], t
     }
 }
 
-/// Answer the wasm thread with the host function's value (converted) or its failure.
-unsafe fn settle(env: js::Env, p: AwaitedHostCall, value: Res<js::Value>) {
-    let core = &p.core;
-    let converted = value.and_then(|v| {
+/// A component host function called with `params` (converted with the store's context, which
+/// is the waiting guest's); the guest handles lent to it are kept in `lent` until it settles.
+unsafe fn call_component_js(
+    env: js::Env,
+    ctx: &AsyncCall,
+    slot: u32,
+    params: &[CVal],
+    ty: &ComponentFunc,
+    lent: &mut Vec<Rc<Cell<Option<ResourceAny>>>>,
+) -> Res<js::Value> {
+    // SAFETY: on the JS thread, with the guest's context on the stack of callers.
+    unsafe {
+        let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
+        let f = js::get_element(env, fns, slot)?;
+        let argv = {
+            let mut cx = ctx.core.cx()?;
+            let mut cv = Conv { env, fns, core: &ctx.core, cx: &mut cx, lent: Vec::new() };
+            let argv = component_func::host_args(&mut cv, ty, params);
+            lent.append(&mut cv.lent);
+            argv?
+        };
+        js::call_function(env, f, &argv)
+    }
+}
+
+/// Convert a component host call's outcome (`Err`: what it threw or rejected with) into the
+/// waiting guest's results, and release the handles it was lent.
+unsafe fn component_results(
+    env: js::Env,
+    core: &StoreCore,
+    spec: ResultSpec,
+    outcome: std::result::Result<js::Value, js::Value>,
+) -> Res<Vec<ValRaw>> {
+    let ResultSpec::Component { ty, results, fns, lent } = spec else { return Err(Fail::internal("not a component host call")) };
+    // SAFETY: on the JS thread; `fns` is the live call's reference; `results` points into the
+    // guest's frame, which waits for this answer.
+    unsafe {
+        let fns = js::reference_value(env, fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
         let mut cx = core.cx()?;
-        // SAFETY: converting on the JS thread while the caller is on the stack of callers.
-        unsafe { results_raw(env, v, &p.result_types, &mut cx) }.map(|r| r.into_vec())
-    });
+        let mut cv = Conv { env, fns, core, cx: &mut cx, lent };
+        let converted = component_func::host_results(&mut cv, &ty, outcome, &mut *results);
+        let released = cv.release_lent();
+        converted.and(released).map(|()| Vec::new())
+    }
+}
+
+/// Answer the wasm thread with the host function's value (converted) or its failure.
+unsafe fn settle(env: js::Env, mut p: AwaitedHostCall, value: Res<js::Value>) {
+    let core = p.core.clone();
+    let spec = std::mem::replace(&mut p.results, ResultSpec::Core(Box::new([])));
+    let converted = match spec {
+        ResultSpec::Core(types) => value.and_then(|v| {
+            let mut cx = core.cx()?;
+            // SAFETY: converting on the JS thread while the caller is on the stack of callers.
+            unsafe { results_raw(env, v, &types, &mut cx) }.map(|r| r.into_vec())
+        }),
+        spec @ ResultSpec::Component { .. } => {
+            let outcome = match value {
+                Ok(v) => Ok(v),
+                // SAFETY: on the JS thread: the thrown value, taken from the pending exception.
+                Err(Fail::Pending) => Err(unsafe { js::take_exception(env) }),
+                Err(f) => Err(unsafe { exception_value(env, f) }),
+            };
+            // SAFETY: on the JS thread while the guest's context is on the stack of callers.
+            unsafe { component_results(env, &core, spec, outcome) }
+        }
+    };
     let answer = converted.map_err(|fail| {
         // SAFETY: on the JS thread.
         let exc = unsafe { exception_value(env, fail) };
@@ -790,7 +959,20 @@ unsafe extern "C" fn on_fulfilled(env: sys::napi_env, info: sys::napi_callback_i
 
 unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
-    if let Some((p, reason)) = unsafe { take_awaited(env, info) } {
+    if let Some((mut p, reason)) = unsafe { take_awaited(env, info) } {
+        if matches!(p.results, ResultSpec::Component { .. }) {
+            // A rejection may be a `result`'s `err` (jco's convention): converted as a throw.
+            let core = p.core.clone();
+            let spec = std::mem::replace(&mut p.results, ResultSpec::Core(Box::new([])));
+            // SAFETY: on the JS thread while the guest's context is on the stack of callers.
+            let answer = unsafe { component_results(env, &core, spec, Err(reason)) }.map_err(|fail| {
+                // SAFETY: on the JS thread.
+                core.keep_host_exception(unsafe { exception_value(env, fail) });
+                Stop::Threw
+            });
+            p.answer(answer);
+            return ptr::null_mut();
+        }
         p.core.keep_host_exception(reason);
         p.answer(Err(Stop::Threw));
     }

@@ -27,12 +27,13 @@ fn host_call(
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
     let entry = cx.data().entry;
-    if entry.core.is_null() {
-        wasmtime::bail!(
-            "a component's JS host function can run only during a synchronous call on the store's JS thread (callAsync of components is not supported yet)"
-        );
-    }
     let slot = slot_of(key, cx.data())?;
+    if entry.core.is_null() {
+        if let Some(route) = entry.route {
+            return crate::call::async_call::component_host_call_remote(route, slot, cx, ty, params, results);
+        }
+        wasmtime::bail!("a JS host function was called while no JS call is active");
+    }
     // SAFETY: `entry` was set by `StoreCore::enter` on this thread for the call now on the stack,
     // whose frame keeps an `Rc` to the core alive.
     let core = unsafe { &*entry.core };
@@ -60,35 +61,58 @@ unsafe fn invoke(cv: &mut Conv<'_, '_>, slot: u32, ty: &ComponentFunc, params: &
     // SAFETY: on the JS thread inside a host call; handles are live in the open scope.
     unsafe {
         let f = js::get_element(env, cv.fns, slot)?;
-        let argv = params.iter().zip(ty.params()).map(|(v, (_, t))| from_val(cv, v, &t)).collect::<Res<Vec<_>>>()?;
-        let result_ty = ty.results().next();
-        let ret = js::call_function(env, f, &argv);
-        let (Some(rty), Some(out)) = (result_ty, results.first_mut()) else {
-            return ret.map(|_| ());
+        let argv = host_args(cv, ty, params)?;
+        let ret = match js::call_function(env, f, &argv) {
+            Ok(v) => Ok(v),
+            Err(Fail::Pending) => Err(js::take_exception(env)),
+            Err(f) => return Err(f),
         };
-        let what = "the host function's result";
+        host_results(cv, ty, ret, results)
+    }
+}
+
+/// The JS arguments of a host call.
+pub fn host_args(cv: &mut Conv<'_, '_>, ty: &ComponentFunc, params: &[Val]) -> Res<Vec<js::Value>> {
+    params.iter().zip(ty.params()).map(|(v, (_, t))| from_val(cv, v, &t)).collect()
+}
+
+/// A host function's outcome — the value it returned (`Ok`), or what it threw (`Err`) — as its
+/// results. jco's convention for a function returning `result<T, E>`: returning is `ok`, unless
+/// what is returned is itself a `{ tag: 'ok' | 'err', val }`; throwing a value with a `payload`
+/// (or a non-Error) is `err`. Any other exception is thrown on.
+/// SAFETY (caller): on the JS thread of `cv.env`, inside a callback; handles live in its current scope.
+pub unsafe fn host_results(cv: &mut Conv<'_, '_>, ty: &ComponentFunc, ret: Result<js::Value, js::Value>, results: &mut [Val]) -> Res<()> {
+    let env = cv.env;
+    let (Some(rty), Some(out)) = (ty.results().next(), results.first_mut()) else {
+        return match ret {
+            Ok(_) => Ok(()),
+            // SAFETY: on the JS thread.
+            Err(exc) => Err(unsafe { rethrow(env, exc) }),
+        };
+    };
+    let what = "the host function's result";
+    // SAFETY: the caller's contract.
+    unsafe {
         *out = match (&rty, ret) {
-            // jco's convention: returning is `ok`, unless what is returned is itself a
-            // `{ tag: 'ok' | 'err', val }`; throwing a value with a `payload` is `err`.
             (Type::Result(_), Ok(v)) if is_result_object(env, v)? => to_val(cv, v, &rty, what)?,
             (Type::Result(r), Ok(v)) => Val::Result(Ok(r.ok().map(|t| to_val(cv, v, &t, what).map(Box::new)).transpose()?)),
-            (Type::Result(r), Err(Fail::Pending)) => {
-                let exc = js::take_exception(env);
-                match payload_of(env, exc)? {
-                    Some(p) => {
-                        Val::Result(Err(r.err().map(|t| to_val(cv, p, &t, "the thrown error's payload").map(Box::new)).transpose()?))
-                    }
-                    None => {
-                        sys::napi_throw(env, exc);
-                        return Err(Fail::Pending);
-                    }
-                }
-            }
+            (Type::Result(r), Err(exc)) => match payload_of(env, exc)? {
+                Some(p) => Val::Result(Err(r.err().map(|t| to_val(cv, p, &t, "the thrown error's payload").map(Box::new)).transpose()?)),
+                None => return Err(rethrow(env, exc)),
+            },
             (_, Ok(v)) => to_val(cv, v, &rty, what)?,
-            (_, Err(f)) => return Err(f),
+            (_, Err(exc)) => return Err(rethrow(env, exc)),
         };
-        Ok(())
     }
+    Ok(())
+}
+
+/// `exc` thrown again, as the pending exception.
+/// SAFETY (caller): on the JS thread of `env`, inside a callback, with no exception pending.
+unsafe fn rethrow(env: js::Env, exc: js::Value) -> Fail {
+    // SAFETY: the caller's contract.
+    unsafe { sys::napi_throw(env, exc) };
+    Fail::Pending
 }
 
 /// Whether `v` is an object whose `tag` is `'ok'` or `'err'`.
@@ -156,3 +180,29 @@ pub fn call_export(core: &StoreCore, env: js::Env, fns: js::Value, func: Func, a
         }
     })
 }
+
+/// Start export `func` of a component instance with JS `args` on the pool (`callAsync`); returns
+/// the Promise of its result (as `call_export` gives it).
+pub fn call_export_async(env: &napi::Env, core: &std::rc::Rc<StoreCore>, fns: js::Value, func: Func, args: &[js::Value]) -> Res<js::Value> {
+    let (params, result, lent) = {
+        let mut cx = core.cx()?;
+        let ty = func.ty(&cx);
+        let names: Vec<(String, Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+        if args.len() != names.len() {
+            return Err(Fail::arg_count(format!("expected {} argument(s), got {}", names.len(), args.len())));
+        }
+        let mut cv = Conv { env: env.raw(), fns, core, cx: &mut cx, lent: Vec::new() };
+        let params = names.iter().zip(args).map(|((n, t), &a)| to_val(&mut cv, a, t, n)).collect::<Res<Vec<_>>>();
+        let params = match params {
+            Ok(p) => p,
+            Err(f) => {
+                cv.release_lent()?;
+                return Err(f);
+            }
+        };
+        let lent = cv.lent.drain(..).filter_map(|c| c.take()).collect();
+        (params, ty.results().next(), lent)
+    };
+    crate::call::async_call::call_async_component(env, core, func, params, result, lent, fns)
+}
+
