@@ -15,8 +15,9 @@ import * as compute from './compute.mjs'
 import * as footprint from './footprint.mjs'
 import * as strings from './strings.mjs'
 import * as components from './components.mjs'
+import * as componentize from './componentize.mjs'
 
-const SUITES = { calls, epoch, async: asyncCalls, threads, instantiate, compile, compute, footprint, strings, components }
+const SUITES = { calls, epoch, async: asyncCalls, threads, instantiate, compile, compute, footprint, strings, components, componentize }
 const args = process.argv.slice(2)
 const at = args.indexOf('--compare')
 const compareFile = at >= 0 ? args[at + 1] : undefined
