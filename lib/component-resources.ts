@@ -60,6 +60,11 @@ export class ResourceBridge {
     this.#hostClasses.set(typeId, cls)
   }
 
+  /** How many host objects the guest holds handles of (they cannot cross threads). */
+  get held(): number {
+    return this.#table.length - 1 - this.#free.length
+  }
+
   // What the native conversions call: arrow functions, called without a receiver.
 
   /** A new, empty object of guest class `id` (the native side attaches the handle). */

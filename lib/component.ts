@@ -210,13 +210,35 @@ export class ComponentLinker {
       const bridge = resourceBridge(store)
       for (const [id, cls] of this.#resources) bridge.setHostClass(id, cls)
     }
-    bindLinkerFns(store, this._native.id, this.#fns.length, (from) => this._native.bind(store._native, from), (i) => {
-      const fn = this.#fns[i]!
-      const withCaller = callerFn(fn)
-      return (withCaller ? callerEntry(store, withCaller) : fn) as HostFunction
-    })
+    bindLinkerFns(store, this._native.id, this.#fns.length, (from) => this._native.bind(store._native, from), (i) => componentEntry(store, this.#fns[i]!))
   }
 
+}
+
+/** @internal The host-function table entry of a component's JS host function. */
+export function componentEntry(store: Store, fn: HostFn): HostFunction {
+  const withCaller = callerFn(fn)
+  return (withCaller ? callerEntry(store, withCaller) : fn) as HostFunction
+}
+
+/**
+ * @internal For `Store.receive`: the JS function that implements component import `name` of
+ * `iface` ("" at the root), found in `imports[iface]` by WIT or camelCase name — for a resource's
+ * constructor, method or static function, in its class there (`Logger`) — or a message saying
+ * what is missing.
+ */
+export function receivedComponentFunction(imports: Readonly<Record<string, Readonly<Record<string, unknown>>>>, iface: string, name: string): HostFn | string {
+  const table = imports[iface] ?? {}
+  const where = iface ? `"${iface}"` : 'the root ("")'
+  const m = /^\[(constructor|method|static)\]([^.]+)/.exec(name)
+  if (m) {
+    const cls = table[pascal(m[2]!)]
+    if (typeof cls !== 'function') return `missing class ${pascal(m[2]!)} of ${where} (resource ${m[2]})`
+    const fn = hostResourceFunctions(m[2]!, cls as abstract new () => object).find(([n]) => n === name)?.[1]
+    return fn ?? `missing ${name} in class ${pascal(m[2]!)} of ${where}`
+  }
+  const fn = table[name] ?? table[camel(name)]
+  return typeof fn === 'function' ? (fn as HostFn) : `missing ${name} of ${where}`
 }
 
 /** A component with its imports resolved by a `ComponentLinker`, ready to instantiate repeatedly. */

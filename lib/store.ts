@@ -1,6 +1,6 @@
 import { native, type Native } from './native'
 import { Engine, checkEngine } from './engine'
-import { LinkError, typeError } from './errors'
+import { LinkError, WasmtimeError, typeError } from './errors'
 import { InterruptHandle } from './interrupt'
 import { checkKeys, frozenJson, type ImportType, type FuncType, type HostFunction } from './types'
 import { AFFINE, isToken, wrapAs, type Shared } from './wrap'
@@ -11,6 +11,8 @@ import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { configureWasi } from './wasi'
+import { ComponentInstance, componentEntry, receivedComponentFunction } from './component'
+import { pascal, resourceBridge, type ResourceBridge } from './component-resources'
 
 /** Caps on what the guest may allocate. A guest `memory.grow`/`table.grow` past them returns -1. */
 export interface StoreLimits {
@@ -189,8 +191,12 @@ export class Store<T = unknown> {
    * An object payload cannot cross threads: `store.data` then arrives as `undefined` (pass
    * `data` to `receive`), and an externref payload as a frozen `MovedExternRef` placeholder.
    */
-  transfer(objects: Record<string, StoreObject | Func> = {}): StoreTransfer {
+  transfer(objects: Record<string, StoreObject | Func | ComponentInstance> = {}): StoreTransfer {
     if (!objects || typeof objects !== 'object') throw typeError('objects must be an object')
+    const held = (this._fns as unknown as { resources?: ResourceBridge }).resources?.held ?? 0
+    if (held > 0) {
+      throw new WasmtimeError(`the store's components hold ${held} host resource object(s): JS objects cannot cross threads (drop them in the guest first)`, 'ERR_COMPONENT_UNSUPPORTED')
+    }
     const names = Object.keys(objects)
     const natives = names.map((n) => nativeOfObject(objects[n]))
     const id = this._native.transfer(natives)
@@ -219,8 +225,9 @@ export class Store<T = unknown> {
   static receive<T = unknown>(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: T; wasi?: ReceiveWasi } = {}): { store: Store<T>; objects: Record<string, StoreObject> } {
     if (!isTransferToken(t)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
-    const wanted = frozenJson<ImportType[]>(native.NativeStore.transferHostFunctions(t.id))
-    const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {})
+    const wanted = frozenJson<WantedHostFunction[]>(native.NativeStore.transferHostFunctions(t.id))
+    const resources = frozenJson<{ id: number; iface: string; name: string }[]>(native.NativeStore.transferHostResources(t.id))
+    const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {}, resources)
     const [nstore, ...nobjs] = native.NativeStore.receive(t.id, t.names.length) as [Native.NativeStore, ...unknown[]]
     native.NativeStore.watch(nstore)
     const engine = Engine._wrap(nstore.engine())
@@ -228,7 +235,11 @@ export class Store<T = unknown> {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,
     }, true) as Store<T>
-    fns.forEach(({ type, fn, raw }) => store._fns.push(raw ? fn : hostEntry(store, type, fn)))
+    fns.forEach(({ type, fn, raw, component }) => store._fns.push(component ? componentEntry(store, fn) : raw ? fn : hostEntry(store, type!, fn)))
+    if (resources.length) {
+      const bridge = resourceBridge(store)
+      for (const r of resources) bridge.setHostClass(r.id, opts.imports![r.iface]![pascal(r.name)] as abstract new () => object)
+    }
     const objects: Record<string, StoreObject> = {}
     t.names.forEach((name, i) => {
       objects[name] = wrapObject(store, nobjs[i]) as StoreObject
@@ -287,7 +298,13 @@ export interface ReceiveWasi {
   stderr?: (chunk: Uint8Array) => void
 }
 
-/** Functions given to `Store.receive`, by module and name. */
+/** What a received store's host-function table needs: a core import, or a component's. */
+type WantedHostFunction = ImportType | { readonly component: true; readonly module: string; readonly name: string }
+
+/**
+ * Functions given to `Store.receive`, by module and name. For components: by interface (`''` for
+ * root-level imports) and WIT or camelCase name, and host resources as their classes (`Logger`).
+ */
 export type ReceiveImports = Record<string, Record<string, HostFunction | object>>
 
 /** A one-shot, structured-clonable token from `store.transfer()`. */
@@ -315,14 +332,16 @@ function unplaceholder(v: unknown): unknown {
 
 /** The native object behind something `transfer()` may move. */
 function nativeOfObject(o: unknown): unknown {
+  if (o instanceof ComponentInstance) return o._native
   if (o instanceof Instance || o instanceof Memory || o instanceof Table || o instanceof Global) return o._native
   const f = funcOf(o)
   if (f) return f._native
-  throw typeError('transfer() objects must be Instances, Funcs (or exported functions), Memories, Tables or Globals of the store')
+  throw typeError('transfer() objects must be Instances, ComponentInstances, Funcs (or exported functions), Memories, Tables or Globals of the store')
 }
 
 /** The public wrapper of a received native object. */
 function wrapObject(store: Store, n: unknown): unknown {
+  if (n instanceof native.NativeComponentInstance) return ComponentInstance._make(store, n)
   return n instanceof native.NativeInstance ? Instance._wrap(store, n) : wrapExtern(store, n)
 }
 
@@ -337,11 +356,27 @@ const typeText = (t: FuncType) => `(${t.params.join(', ')}) -> (${t.results.join
 const sameType = (a: FuncType, b: FuncType) => typeText(a) === typeText(b)
 
 /** Match the parked store's host functions with the functions given, or throw naming the gaps. */
-function bindHostFunctions(wanted: readonly ImportType[], imports: ReceiveImports, wasi: ReceiveWasi): { type: FuncType; fn: HostFunction; raw?: boolean }[] {
+function bindHostFunctions(
+  wanted: readonly WantedHostFunction[],
+  imports: ReceiveImports,
+  wasi: ReceiveWasi,
+  resources: readonly { iface: string; name: string }[],
+): { type?: FuncType; fn: HostFunction; raw?: boolean; component?: boolean }[] {
   if (!imports || typeof imports !== 'object') throw typeError('imports must be an object')
   if (!wasi || typeof wasi !== 'object') throw typeError('wasi must be an object')
   const problems: string[] = []
+  for (const r of resources) {
+    if (typeof imports[r.iface]?.[pascal(r.name)] !== 'function') problems.push(`missing class ${pascal(r.name)} of "${r.iface}" (resource ${r.name})`)
+  }
   const bound = wanted.map((w) => {
+    if ('component' in w) {
+      const fn = receivedComponentFunction(imports, w.module, w.name)
+      if (typeof fn === 'string') {
+        problems.push(fn)
+        return { fn: () => undefined, component: true }
+      }
+      return { fn: fn as HostFunction, component: true }
+    }
     const type = (w.type as { type: FuncType }).type
     if (w.module === WASI_OUTPUT_MODULE) {
       const cb = wasi[w.name as keyof ReceiveWasi]

@@ -14,10 +14,12 @@ use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::call::component_func::{call_export, call_export_async};
 use crate::store::core::{Host, StoreCore};
+use crate::store::transfer::Moved;
 
 /// An exported function: the interface it is in ("" at the root), its name, and whether it
 /// returns a `result` (which `lib/` unwraps).
 #[napi(object)]
+#[derive(Clone)]
 pub struct ComponentExportFunc {
     pub iface: String,
     pub name: String,
@@ -36,6 +38,7 @@ impl ComponentExportFunc {
 /// An exported resource type: the interface it is in ("" at the root), its name, and its class
 /// number in the store's resource bridge (what `lib/` registers the JS class under).
 #[napi(object)]
+#[derive(Clone)]
 pub struct ComponentExportResource {
     pub iface: String,
     pub name: String,
@@ -105,6 +108,25 @@ impl NativeComponentInstance {
     }
 }
 
+/// What crosses threads with a transferred store: the exports (store-indexed handles).
+type Parts = (Vec<(ComponentExportFunc, Func)>, Vec<ComponentExportResource>);
+
+impl NativeComponentInstance {
+    /// This instance's part of `store.transfer()` (it must be of `core`'s store).
+    pub fn moved(&self, core: &StoreCore) -> Res<Moved> {
+        self.core.same_as(core, "an object of another store was given to transfer()")?;
+        let funcs = self.funcs.iter().map(|(f, func)| (f.clone(), *func)).collect();
+        let resources = self.resources.clone();
+        Ok(Moved::Component(Box::new((funcs, resources) as Parts)))
+    }
+
+    /// The instance sent along with a store, in the receiving thread's `core`.
+    pub fn received(core: Rc<StoreCore>, parts: Box<dyn std::any::Any + Send>) -> Res<Self> {
+        let (funcs, resources) = *parts.downcast::<Parts>().map_err(|_| Fail::internal("not a component instance's transfer"))?;
+        Ok(NativeComponentInstance { core, funcs, resources, _live: Live::new(Kind::Instance) })
+    }
+}
+
 #[napi]
 impl NativeComponentInstance {
     /// The exported functions, by index (what `call` takes).
@@ -112,14 +134,14 @@ impl NativeComponentInstance {
     pub fn functions(&self) -> Vec<ComponentExportFunc> {
         self.funcs
             .iter()
-            .map(|(f, _)| ComponentExportFunc { iface: f.iface.clone(), name: f.name.clone(), returns_result: f.returns_result, params: f.params })
+            .map(|(f, _)| f.clone())
             .collect()
     }
 
     /// The exported resource types, with their class numbers (see `ComponentExportResource`).
     #[napi(catch_unwind)]
     pub fn resources(&self) -> Vec<ComponentExportResource> {
-        self.resources.iter().map(|r| ComponentExportResource { iface: r.iface.clone(), name: r.name.clone(), class_id: r.class_id }).collect()
+        self.resources.clone()
     }
 
     /// Call exported function `index` with `args`; `fns` is the store's host-function table.

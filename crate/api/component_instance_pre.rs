@@ -11,18 +11,18 @@ use crate::api::component_linker::prepare;
 use crate::api::store::NativeStore;
 use crate::base::error::{Fail, throwing};
 use crate::base::live::{Kind, Live};
-use crate::store::core::Host;
+use crate::store::core::{Host, HostResourceDesc};
 
 #[napi]
 pub struct NativeComponentInstancePre {
     pre: InstancePre<Host>,
     /// The linker's host resource types.
-    resources: Vec<u32>,
+    resources: Vec<HostResourceDesc>,
     _live: Live,
 }
 
 impl NativeComponentInstancePre {
-    pub fn new(pre: InstancePre<Host>, resources: Vec<u32>) -> Self {
+    pub fn new(pre: InstancePre<Host>, resources: Vec<HostResourceDesc>) -> Self {
         NativeComponentInstancePre { pre, resources, _live: Live::new(Kind::InstancePre) }
     }
 }

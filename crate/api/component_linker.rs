@@ -18,7 +18,7 @@ use crate::base::live::{Kind, Live};
 use crate::call::component_func::define_host;
 use crate::call::component_resources::host_dtor;
 use crate::call::func::HostKey;
-use crate::store::core::{Host, StoreCore};
+use crate::store::core::{Host, HostResourceDesc, StoreCore};
 use crate::store::wasi;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1 << 32);
@@ -32,8 +32,8 @@ pub struct NativeComponentLinker {
     engine: wasmtime::Engine,
     /// (interface or "" for the root, name) of each host function, by index.
     funcs: Vec<(String, String)>,
-    /// The ids of the host resource types this linker defines.
-    resources: Vec<u32>,
+    /// The host resource types this linker defines.
+    resources: Vec<HostResourceDesc>,
     _live: Live,
 }
 
@@ -54,12 +54,12 @@ pub fn check_sync(store: &StoreCore) -> Res<()> {
 }
 
 /// Make `cx`'s store ready for instances of components linked with host resource types `resources`.
-pub fn prepare(cx: &mut wasmtime::StoreContextMut<'_, Host>, resources: &[u32]) {
+pub fn prepare(cx: &mut wasmtime::StoreContextMut<'_, Host>, resources: &[HostResourceDesc]) {
     let host = cx.data_mut();
     host.has_components = true;
-    for &id in resources {
-        if !host.host_resource_types.contains(&id) {
-            host.host_resource_types.push(id);
+    for r in resources {
+        if !host.host_resource_types.iter().any(|h| h.id == r.id) {
+            host.host_resource_types.push(r.clone());
         }
     }
 }
@@ -125,7 +125,7 @@ impl NativeComponentLinker {
                 self.linker.instance(&iface).and_then(|mut i| i.resource(&name, ty, host_dtor))
             };
             defined.map_err(link_err)?;
-            self.resources.push(id);
+            self.resources.push(HostResourceDesc { id, iface, name });
             Ok(id)
         })
     }
@@ -145,7 +145,7 @@ impl NativeComponentLinker {
             let host = cx.data_mut();
             let mut slots = Vec::new();
             for (i, (iface, name)) in self.funcs.iter().enumerate().skip(from as usize) {
-                let slot = host.add_host_fn(iface, name, empty.clone());
+                let slot = host.add_component_fn(iface, name, empty.clone());
                 host.linker_slots.insert((self.id, i as u32), slot);
                 slots.push(slot);
             }

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use wasmtime::AsContext;
 
+use crate::api::component_instance::NativeComponentInstance;
 use crate::api::engine::NativeEngine;
 use crate::api::instance::{NativeInstance, extern_of, extern_value};
 use crate::api::interrupt::NativeInterruptHandle;
@@ -269,17 +270,16 @@ impl NativeStore {
     pub fn transfer(&self, env: Env, objects: Vec<Unknown>) -> napi::Result<String> {
         throwing(&env, || {
             let core = &self.core;
-            if core.cx()?.data().has_components {
-                return Err(Fail::with(
-                    "WasmtimeError",
-                    "ERR_COMPONENT_UNSUPPORTED",
-                    "a store with component instances cannot be transferred yet (this version of wasmtime-node)",
-                ));
-            }
             let moved = objects.iter().map(|o| moved_of(&env, o, core)).collect::<Res<Vec<_>>>()?;
             let store = core.take_for_transfer()?;
             Ok(transfer::park(store, core.engine_info.clone(), moved))
         })
+    }
+
+    /// JSON `[{id, iface, name}]` of a parked store's host resource types (components).
+    #[napi(catch_unwind)]
+    pub fn transfer_host_resources(env: Env, id: String) -> napi::Result<String> {
+        transfer::host_resources_json(&id).or_throw(&env)
     }
 
     /// JSON `[{module, name, type}]` of a parked store's JS host functions, by slot.
@@ -302,6 +302,7 @@ impl NativeStore {
                 let v = match m {
                     Moved::Instance(inst) => NativeInstance::new(core.clone(), inst).into_instance(env).map_err(pending)?.value,
                     Moved::Extern(e) => extern_value(env, &core, e, core.cx()?.as_context())?,
+                    Moved::Component(parts) => NativeComponentInstance::received(core.clone(), parts)?.into_instance(env).map_err(pending)?.value,
                 };
                 // SAFETY: `v` is a handle created in this callback's scope.
                 out.set(i as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), v) }).map_err(pending)?;
@@ -317,6 +318,10 @@ fn moved_of(env: &Env, v: &Unknown, core: &StoreCore) -> Res<Moved> {
     if let Some(i) = unsafe { raw::unwrap_class::<NativeInstance>(env.raw(), v.raw()) } {
         i.core().same_as(core, "an object of another store was given to transfer()")?;
         return Ok(Moved::Instance(i.instance));
+    }
+    // SAFETY: as above.
+    if let Some(i) = unsafe { raw::unwrap_class::<NativeComponentInstance>(env.raw(), v.raw()) } {
+        return i.moved(core);
     }
     let cx = core.cx()?;
     Ok(Moved::Extern(extern_of(env, v, &cx)?))

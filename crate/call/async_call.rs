@@ -103,6 +103,8 @@ enum HostCallKind {
     Core { params: Vec<ValRaw>, param_types: Box<[ValType]>, result_types: Box<[ValType]>, caller: *mut Caller<'static, Host> },
     /// The JS thread writes the results through `results` (the guest waits meanwhile).
     Component { params: Vec<CVal>, ty: ComponentFunc, results: *mut [CVal], cx: *mut StoreContextMut<'static, Host> },
+    /// The guest dropped its owned handle `rep` of a host resource (the store's resource bridge).
+    ResourceDrop { rep: u32, cx: *mut StoreContextMut<'static, Host> },
 }
 
 impl HostRequest {
@@ -166,6 +168,17 @@ pub fn component_host_call_remote(
         cx: (cx as *mut StoreContextMut<'_, Host>).cast(),
     };
     let answered = remote(route, deadline, &target, |reply| HostRequest { slot, kind, reply })?;
+    take_answer(answered, &mut [])
+}
+
+/// A host resource's destructor run on a `callAsync` thread: the JS thread lets go of the object
+/// (and calls its `[Symbol.dispose]`), as for a host call.
+pub fn component_drop_remote(route: Route, cx: &mut StoreContextMut<'_, Host>, rep: u32) -> wasmtime::Result<()> {
+    let deadline = cx.data().control.deadline;
+    let engine = cx.engine().clone();
+    let target = InterruptTarget::of(cx.data_mut(), &engine);
+    let kind = HostCallKind::ResourceDrop { rep, cx: (cx as *mut StoreContextMut<'_, Host>).cast() };
+    let answered = remote(route, deadline, &target, |reply| HostRequest { slot: 0, kind, reply })?;
     take_answer(answered, &mut [])
 }
 
@@ -767,6 +780,19 @@ unsafe fn start_host_call(env: js::Env, ctx: &AsyncCall, req: HostRequest) {
             // SAFETY: as above.
             let ret = unsafe { call_component_js(env, ctx, slot, &params, &ty, &mut lent) };
             (ret, ResultSpec::Component { ty, results, fns: ctx.fns, lent })
+        }
+        HostCallKind::ResourceDrop { rep, cx } => {
+            core.push_component_caller(cx);
+            // SAFETY: on the JS thread, the guest's context pushed, the wasm thread waiting.
+            let ret = unsafe {
+                js::reference_value(env, ctx.fns)
+                    .ok_or_else(|| Fail::internal("host function table is gone"))
+                    .and_then(|fns| js::get_named(env, fns, "resources"))
+                    .and_then(|b| js::get_named(env, b, "hostDrop"))
+                    .and_then(|f| js::call_function(env, f, &[js::u32_value(env, rep)?]))
+                    .map(|_| js::undefined(env))
+            };
+            (ret, ResultSpec::Core(Box::new([])))
         }
     };
     let awaited = AwaitedHostCall { core: core.clone(), results, reply: Some(reply) };

@@ -63,6 +63,10 @@ unsafe fn invoke(cv: &mut Conv<'_, '_>, slot: u32, ty: &ComponentFunc, params: &
         let f = js::get_element(env, cv.fns, slot)?;
         let argv = host_args(cv, ty, params)?;
         let ret = match js::call_function(env, f, &argv) {
+            // No component value is a Promise: a synchronous call cannot await it.
+            Ok(v) if js::type_of(env, v) == sys::ValueType::napi_object && js::is_promise(env, v) => {
+                return Err(crate::call::func::promise_to_sync_call(env, v));
+            }
             Ok(v) => Ok(v),
             Err(Fail::Pending) => Err(js::take_exception(env)),
             Err(f) => return Err(f),

@@ -203,7 +203,7 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
 
 /// The id of host resource type `rt`, if it is one of the store's host resource types.
 fn host_type_id(cv: &Conv<'_, '_>, rt: ResourceType) -> Option<u32> {
-    cv.cx.data().host_resource_types.iter().copied().find(|&id| ResourceType::host_dynamic(id) == rt)
+    cv.cx.data().host_resource_types.iter().map(|r| r.id).find(|&id| ResourceType::host_dynamic(id) == rt)
 }
 
 /// The store's class number of guest resource type `rt` (registered by the instance exporting it).
@@ -212,11 +212,14 @@ fn guest_class(cv: &Conv<'_, '_>, rt: ResourceType) -> Option<u32> {
 }
 
 /// A host resource's destructor: the guest dropped its owned handle `rep` of host type `id`.
-pub fn host_dtor(cx: StoreContextMut<'_, Host>, rep: u32) -> wasmtime::Result<()> {
+pub fn host_dtor(mut cx: StoreContextMut<'_, Host>, rep: u32) -> wasmtime::Result<()> {
     let entry = cx.data().entry;
     if entry.core.is_null() {
-        // No JS entry (cannot happen for synchronous stores): the object stays in the table.
-        return Ok(());
+        return match entry.route {
+            // A `callAsync`: the JS thread runs it, as it runs host calls.
+            Some(route) => crate::call::async_call::component_drop_remote(route, &mut cx, rep),
+            None => wasmtime::bail!("a host resource was dropped while no JS call is active"),
+        };
     }
     // SAFETY: `entry` was set by `StoreCore::enter` on this thread for the call now on the stack.
     let core = unsafe { &*entry.core };

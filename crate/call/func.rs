@@ -237,7 +237,7 @@ unsafe fn invoke_host(
 
 /// The error for a host function that returned a Promise to a synchronous call; the Promise's
 /// rejection, which nobody will await, is marked handled.
-unsafe fn promise_to_sync_call(env: js::Env, promise: js::Value) -> Fail {
+pub unsafe fn promise_to_sync_call(env: js::Env, promise: js::Value) -> Fail {
     // SAFETY: on the JS thread inside a host call; `promise` is a live handle of its scope.
     if let Err(f) = unsafe { js::mark_handled(env, promise) } {
         return f;

@@ -78,6 +78,17 @@ pub struct HostFnDesc {
     pub module: String,
     pub name: String,
     pub ty: FuncType,
+    /// A component's host function (`module` is its interface, "" at the root; `ty` is empty).
+    pub component: bool,
+}
+
+/// A host resource type of a `ComponentLinker` used in this store: its id
+/// (`ResourceType::host_dynamic`), interface ("" at the root) and WIT name.
+#[derive(Clone)]
+pub struct HostResourceDesc {
+    pub id: u32,
+    pub iface: String,
+    pub name: String,
 }
 
 /// The `T` of `Store<T>`: all of it is `Send`, so the store can move between threads.
@@ -88,7 +99,7 @@ pub struct Host {
     /// A component was instantiated in this store (such a store cannot be transferred yet).
     pub has_components: bool,
     /// The ids of the host resource types (`ResourceType::host_dynamic`) bound into this store.
-    pub host_resource_types: Vec<u32>,
+    pub host_resource_types: Vec<HostResourceDesc>,
     /// Guest resource types exported by this store's component instances → their JS class number
     /// in the store's resource bridge.
     pub guest_resource_classes: Vec<(wasmtime::component::ResourceType, u32)>,
@@ -123,8 +134,15 @@ pub struct Host {
 impl Host {
     /// Record a JS host function's name and type; returns its slot.
     pub fn add_host_fn(&mut self, module: &str, name: &str, ty: FuncType) -> u32 {
-        self.host_fns.push(HostFnDesc { module: module.to_string(), name: name.to_string(), ty });
+        self.host_fns.push(HostFnDesc { module: module.to_string(), name: name.to_string(), ty, component: false });
         (self.host_fns.len() - 1) as u32
+    }
+
+    /// Record a component's JS host function (`ty`: an empty placeholder); returns its slot.
+    pub fn add_component_fn(&mut self, iface: &str, name: &str, ty: FuncType) -> u32 {
+        let slot = self.add_host_fn(iface, name, ty);
+        self.host_fns[slot as usize].component = true;
+        slot
     }
 }
 

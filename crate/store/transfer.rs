@@ -25,6 +25,8 @@ const MAX_PARKED: usize = 1024;
 pub enum Moved {
     Instance(Instance),
     Extern(Extern),
+    /// A component instance: its exports as api/component_instance.rs lists them.
+    Component(Box<dyn std::any::Any + Send>),
 }
 
 pub struct Parked {
@@ -69,7 +71,35 @@ pub fn host_functions_json(id: &str) -> Res<String> {
         if i > 0 {
             out.push(',');
         }
-        types::import_json(&mut out, &f.module, &f.name, &wasmtime::ExternType::Func(f.ty.clone()));
+        if f.component {
+            out.push_str("{\"component\":true,\"module\":");
+            types::json_str(&mut out, &f.module);
+            out.push_str(",\"name\":");
+            types::json_str(&mut out, &f.name);
+            out.push('}');
+        } else {
+            types::import_json(&mut out, &f.module, &f.name, &wasmtime::ExternType::Func(f.ty.clone()));
+        }
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// JSON `[{id, iface, name}]` of the parked store's host resource types (components): the JS
+/// classes the receiver must provide.
+pub fn host_resources_json(id: &str) -> Res<String> {
+    let q = parked();
+    let (_, parked) = q.iter().find(|(k, _)| k == id).ok_or_else(bad_token)?;
+    let mut out = String::from("[");
+    for (i, r) in parked.store.data().host_resource_types.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{{\"id\":{},\"iface\":", r.id));
+        types::json_str(&mut out, &r.iface);
+        out.push_str(",\"name\":");
+        types::json_str(&mut out, &r.name);
+        out.push('}');
     }
     out.push(']');
     Ok(out)
