@@ -838,3 +838,21 @@ test.serial('a host Promise resolving to the wrong type rejects the callAsync wi
   t.is((e as { code?: unknown }).code, (se as { code?: unknown }).code, 'the same code as the sync path')
   t.true(e instanceof Trap === false)
 })
+
+test.serial('jco oracle: a store created with async: true runs components too (sync calls, callAsync on a blocking pool thread, instantiatePre), with jco\'s values', async (t) => {
+  const jcoLog: unknown[][] = []
+  const j = await jcoInstance('host', hostImports(jcoLog))
+  const cases = HOST_CASES
+  const expected: Outcome[] = cases.map(([ref, ...args]) => outcome(() => pick(j, ref, 'jco')(...args)))
+  const log: unknown[][] = []
+  const x = ours('host', asyncHost(hostImports(log)), new Store(Engine.default, { async: true }))
+  const got: Outcome[] = []
+  for (const [ref, ...args] of cases) got.push(await settled(pick(x, ref, 'ours').callAsync(...args)))
+  t.deepEqual(got, expected, 'callAsync in an async store: jco\'s values')
+  t.deepEqual(log, jcoLog, 'and jco\'s host calls')
+  // synchronous calls with synchronous host functions, and a per-request instance from an InstancePre
+  const pre = linkerWith(hostImports([])).instantiatePre(component('host'))
+  const y = pre.instantiate(new Store(Engine.default, { async: true })).exports as Exports
+  t.deepEqual(outcome(() => y.greet('Zoë')), outcome(() => j.greet('Zoë')), 'a sync call in an async store')
+  t.deepEqual(await settled(y.lookup.callAsync('missing-3')), outcome(() => j.lookup('missing-3')), 'callAsync of an InstancePre instance')
+})

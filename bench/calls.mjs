@@ -2,6 +2,7 @@
 // own addon and against Node's own WebAssembly running the same module.
 import { createRequire } from 'node:module'
 import { bestOf } from './harness.mjs'
+import { buildFloor } from './c-napi/build.mjs'
 
 const require = createRequire(import.meta.url)
 const wt = require('../dist/index.js')
@@ -29,6 +30,10 @@ export function run() {
   const N = 2_000_000
   const noop = native.noop
   const emptyNapi = bestOf(() => { for (let i = 0; i < N; i++) noop() }, N)
+  // The floor of any addon: Node-API functions written in C (bench/c-napi/floor.c).
+  const floor = require(buildFloor())
+  const cNoop = bestOf(() => { for (let i = 0; i < N; i++) floor.noop() }, N)
+  const cAdd = bestOf(() => { let s = 0; for (let i = 0; i < N; i++) s = floor.add(s, 1) }, N)
   const addOurs = bestOf(() => { let s = 0; for (let i = 0; i < N; i++) s = ours.add(s, 1) }, N)
   const addV8 = bestOf(() => { let s = 0; for (let i = 0; i < N; i++) s = v8.add(s, 1) }, N)
   const H = 2_000_000
@@ -36,8 +41,10 @@ export function run() {
   const hostV8 = bestOf(() => v8.callHost(H), H)
 
   return [
-    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: emptyNapi, peerName: 'empty N-API call', target: '≤ 3×' },
+    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: cAdd, peerName: 'C N-API add(i32,i32)', target: '≤ 2×' },
+    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: cNoop, peerName: 'C N-API empty function' },
+    { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: emptyNapi, peerName: 'empty napi-rs call (our addon)' },
     { name: 'JS → wasm add(i32,i32)->i32', unit: 'ns/call', ours: addOurs, peer: addV8, peerName: 'V8 WebAssembly' },
-    { name: 'wasm → JS host call', unit: 'ns/call', ours: hostOurs, peer: hostV8, peerName: 'V8 WebAssembly', target: '≤ 200 ns' },
+    { name: 'wasm → JS host call', unit: 'ns/call', ours: hostOurs, peer: hostV8, peerName: 'V8 WebAssembly', target: '≤ 120 ns' },
   ]
 }

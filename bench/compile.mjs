@@ -53,6 +53,9 @@ export function run() {
     const serialized = m.serialize()
     const [warm] = ms(() => new wt.Module(cached, bytes))
     const [deser] = ms(() => wt.Module.deserialize(cached, serialized, { trusted: true }))
+    // wasmtime's baseline compiler, for a fast first start (the code then runs slower).
+    const winch = new wt.Engine({ strategy: 'winch' })
+    const [coldWinch] = ms(() => new wt.Module(winch, bytes))
     const serial = new wt.Engine({ parallelCompilation: false })
     const [coldSerial] = ms(() => new wt.Module(serial, bytes))
     const v8Default = v8Compile(file, [])
@@ -67,6 +70,8 @@ export function run() {
       { name: `cold compile, ${what}`, unit: 'ms', ours: cold, peer: v8Eager, peerName: 'V8 eager Liftoff' },
       { name: `cold compile, ${what}`, unit: 'ms', ours: cold, peer: v8Turbo, peerName: 'V8 eager TurboFan (optimising, like Cranelift)' },
       { name: `compile cache hit, ${what}`, unit: 'ms', ours: warm, peer: v8Default, peerName: 'V8 new WebAssembly.Module (Node defaults)' },
+      { name: `cold compile, ${what}, strategy: 'winch'`, unit: 'ms', ours: coldWinch, peer: cold, peerName: 'Cranelift (the default)' },
+      { name: `cold compile, ${what}, strategy: 'winch'`, unit: 'ms', ours: coldWinch, peer: v8Eager, peerName: 'V8 eager Liftoff (baseline, like Winch)' },
     ]
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -40,8 +40,11 @@ export class ResourceBridge {
   /** The class of guest resources no instance of this store exports (passed through imports). */
   #anonymous?: Class
   readonly #hostClasses = new Map<number, Class>()
-  /** Host objects whose handles the guest holds, by rep (0 is never used). */
-  readonly #table: (object | undefined)[] = [undefined]
+  /**
+   * Host objects whose handles the guest holds, by rep (0 is never used): how many owned handles
+   * it has of each, and how many borrows lent for a call from JS are running.
+   */
+  readonly #table: (HostEntry | undefined)[] = [undefined]
   readonly #free: number[] = []
   readonly #reps = new WeakMap<object, number>()
 
@@ -60,9 +63,9 @@ export class ResourceBridge {
     this.#hostClasses.set(typeId, cls)
   }
 
-  /** How many host objects the guest holds handles of (they cannot cross threads). */
+  /** How many host objects the guest owns handles of (they cannot cross threads). */
   get held(): number {
-    return this.#table.length - 1 - this.#free.length
+    return this.#table.reduce((n, e) => n + (e && e.owned > 0 ? 1 : 0), 0)
   }
 
   // What the native conversions call: arrow functions, called without a receiver.
@@ -71,42 +74,63 @@ export class ResourceBridge {
   readonly guest = (id: number | undefined): object =>
     Object.create(((id === undefined ? undefined : this.#guestClasses[id]) ?? this.#anonymousClass()).prototype) as object
 
-  /** The rep of host object `obj` as a resource of type `typeId`; -1 if it is not of its class. */
-  readonly lower = (obj: unknown, typeId: number): number => {
+  /**
+   * The rep of host object `obj` as a resource of type `typeId`, handed to the guest as an owned
+   * handle or lent as a borrow (until `unlend`); -1 if it is not of its class.
+   */
+  readonly lower = (obj: unknown, typeId: number, owned: boolean): number => {
     const cls = this.#hostClasses.get(typeId)
     if (!cls || typeof obj !== 'object' || obj === null || !(obj instanceof cls)) return -1
     let rep = this.#reps.get(obj)
     if (rep === undefined) {
       rep = this.#free.pop() ?? this.#table.length
-      this.#table[rep] = obj
+      this.#table[rep] = { obj, owned: 0, lent: 0 }
       this.#reps.set(obj, rep)
     }
+    const e = this.#table[rep]!
+    if (owned) e.owned++
+    else e.lent++
     return rep
   }
 
-  /** The host object of `rep`; an owned handle comes back to JS, so the table lets it go. */
+  /** The host object of `rep`; an owned handle comes back to JS (the guest has one less). */
   readonly lift = (rep: number, owned: boolean): object => {
-    const obj = this.#table[rep]
-    if (obj === undefined) throw typeError(`unknown host resource ${rep}`, 'ERR_INTERNAL')
-    if (owned) this.#release(rep, obj)
-    return obj
+    const e = this.#table[rep]
+    if (e === undefined) throw typeError(`unknown host resource ${rep}`, 'ERR_INTERNAL')
+    if (owned) {
+      e.owned--
+      this.#maybeRelease(rep, e)
+    }
+    return e.obj
+  }
+
+  /** A borrow lent for a call from JS ended. */
+  readonly unlend = (rep: number): void => {
+    const e = this.#table[rep]
+    if (e === undefined) return
+    e.lent--
+    this.#maybeRelease(rep, e)
   }
 
   /** The guest dropped its owned handle `rep`: the object's `[Symbol.dispose]()` runs, if it has one. */
   readonly hostDrop = (rep: number): void => {
-    const obj = this.#table[rep]
-    if (obj === undefined) return
-    this.#release(rep, obj)
-    const dispose = (obj as { [Symbol.dispose]?: () => void })[Symbol.dispose]
-    if (typeof dispose === 'function') dispose.call(obj)
+    const e = this.#table[rep]
+    if (e === undefined) return
+    e.owned--
+    this.#maybeRelease(rep, e)
+    const dispose = (e.obj as { [Symbol.dispose]?: () => void })[Symbol.dispose]
+    if (typeof dispose === 'function') dispose.call(e.obj)
   }
 
-  #release(rep: number, obj: object): void {
+  #maybeRelease(rep: number, e: HostEntry): void {
+    if (e.owned > 0 || e.lent > 0) return
     this.#table[rep] = undefined
-    this.#reps.delete(obj)
+    this.#reps.delete(e.obj)
     this.#free.push(rep)
   }
 }
+
+interface HostEntry { readonly obj: object; owned: number; lent: number }
 
 /** The resource bridge of `store`, made on first use. */
 export function resourceBridge(store: Store): ResourceBridge {
@@ -154,17 +178,24 @@ export function hostResourceFunctions(name: string, cls: Class): [string, (...ar
   const out: [string, (...args: never[]) => unknown][] = []
   const C = cls as unknown as new (...args: unknown[]) => object
   out.push([`[constructor]${name}`, (...args: unknown[]) => new C(...args)])
-  const proto = cls.prototype as Record<string, unknown>
-  for (const key of Object.getOwnPropertyNames(proto)) {
-    const d = Object.getOwnPropertyDescriptor(proto, key)!
-    if (key === 'constructor' || typeof d.value !== 'function') continue
-    const m = d.value as (...args: unknown[]) => unknown
-    out.push([`[method]${name}.${kebab(key)}`, (self: unknown, ...args: unknown[]) => m.apply(self, args)])
+  const seen = new Set<string>()
+  // Own and inherited methods (a subclass's override first), as `obj.method()` would find them.
+  for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key)!
+      if (key === 'constructor' || typeof d.value !== 'function' || seen.has(`m${key}`)) continue
+      seen.add(`m${key}`)
+      const m = d.value as (...args: unknown[]) => unknown
+      out.push([`[method]${name}.${kebab(key)}`, (self: unknown, ...args: unknown[]) => m.apply(self, args)])
+    }
   }
-  for (const key of Object.getOwnPropertyNames(cls)) {
-    const d = Object.getOwnPropertyDescriptor(cls, key)!
-    if (['length', 'name', 'prototype'].includes(key) || typeof d.value !== 'function') continue
-    out.push([`[static]${name}.${kebab(key)}`, d.value as (...args: never[]) => unknown])
+  for (let c = cls as object | null; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    for (const key of Object.getOwnPropertyNames(c)) {
+      const d = Object.getOwnPropertyDescriptor(c, key)!
+      if (['length', 'name', 'prototype'].includes(key) || typeof d.value !== 'function' || seen.has(`s${key}`)) continue
+      seen.add(`s${key}`)
+      out.push([`[static]${name}.${kebab(key)}`, d.value as (...args: never[]) => unknown])
+    }
   }
   return out
 }

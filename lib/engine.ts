@@ -12,8 +12,13 @@ export type WasmFeature = 'simd' | 'relaxedSimd' | 'threads' | 'multiMemory' | '
 
 /** How an `Engine` compiles and runs wasm. Every field is optional; defaults are wasmtime's. */
 export interface EngineOptions {
-  /** Code generator: Cranelift, the optimising compiler (the only one built in). */
-  strategy?: 'cranelift'
+  /**
+   * Code generator: `'cranelift'` (the default), the optimising compiler, or `'winch'`, wasmtime's
+   * baseline compiler: compiles a large module many times faster, runs its code slower (no GC,
+   * function references, tail calls, exceptions or relaxed SIMD). Modules of one engine can be
+   * used by that engine's stores only.
+   */
+  strategy?: 'cranelift' | 'winch'
   optLevel?: 'none' | 'speed' | 'speed_and_size'
   /** Count fuel (see `Store.setFuel`). Costs some speed. */
   consumeFuel?: boolean

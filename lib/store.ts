@@ -191,10 +191,11 @@ export class Store<T = unknown> {
    * An object payload cannot cross threads: `store.data` then arrives as `undefined` (pass
    * `data` to `receive`), and an externref payload as a frozen `MovedExternRef` placeholder.
    */
-  transfer(objects: Record<string, StoreObject | Func | ComponentInstance> = {}): StoreTransfer {
+  transfer(objects: Record<string, StoreObject | Func> = {}): StoreTransfer {
     if (!objects || typeof objects !== 'object') throw typeError('objects must be an object')
     const held = (this._fns as unknown as { resources?: ResourceBridge }).resources?.held ?? 0
-    if (held > 0) {
+    // (Running wasm says ERR_STORE_BUSY first, from the native side.)
+    if (held > 0 && this._native.callerDepth() === 0) {
       throw new WasmtimeError(`the store's components hold ${held} host resource object(s): JS objects cannot cross threads (drop them in the guest first)`, 'ERR_COMPONENT_UNSUPPORTED')
     }
     const names = Object.keys(objects)
@@ -392,7 +393,7 @@ function bindHostFunctions(
     if (given.type && !sameType(given.type, type)) problems.push(`mismatched ${where}: given ${typeText(given.type)}`)
     return { type, fn: given.fn }
   })
-  if (problems.length) throw new LinkError(`Store.receive: host functions to re-bind: ${problems.join('; ')}`)
+  if (problems.length) throw new LinkError(`Store.receive: host functions to re-bind: ${[...new Set(problems)].join('; ')}`)
   return bound
 }
 
@@ -406,7 +407,7 @@ export class ExternRefBase {
 }
 
 /** What `store.transfer()` moves by name, and `Store.receive()` gives back. */
-export type StoreObject = import('./instance').ExportValue | import('./instance').Instance
+export type StoreObject = import('./instance').ExportValue | import('./instance').Instance | import('./component').ComponentInstance
 
 export function checkStore(s: unknown): Store {
   if (s instanceof Store) return s

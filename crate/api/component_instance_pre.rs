@@ -38,7 +38,6 @@ impl NativeComponentInstancePre {
             if !wasmtime::Engine::same(component.engine(), core.engine()) {
                 return Err(Fail::link("the component was compiled by another engine than the store's"));
             }
-            crate::api::component_linker::check_sync(core)?;
             let instance = core.enter(fns.raw(), |mut cx| {
                 prepare(&mut cx, &self.resources);
                 self.pre.instantiate(&mut cx).map_err(|e| core.wasm_error(e, true))

@@ -41,18 +41,6 @@ fn link_err(e: wasmtime::Error) -> Fail {
     Fail::link(format!("{e:#}"))
 }
 
-/// Components run in stores without `async` only, for now.
-pub fn check_sync(store: &StoreCore) -> Res<()> {
-    if store.cx()?.data().is_async {
-        return Err(Fail::with(
-            "WasmtimeError",
-            "ERR_COMPONENT_UNSUPPORTED",
-            "components cannot be instantiated in a store created with async: true yet (this version of wasmtime-node)",
-        ));
-    }
-    Ok(())
-}
-
 /// Make `cx`'s store ready for instances of components linked with host resource types `resources`.
 pub fn prepare(cx: &mut wasmtime::StoreContextMut<'_, Host>, resources: &[HostResourceDesc]) {
     let host = cx.data_mut();
@@ -67,8 +55,7 @@ pub fn prepare(cx: &mut wasmtime::StoreContextMut<'_, Host>, resources: &[HostRe
 impl NativeComponentLinker {
     fn check(&self, store: &StoreCore, component: &NativeComponent) -> Res<()> {
         component.check_engine(&self.engine, "the linker's")?;
-        component.check_engine(store.engine(), "the store's")?;
-        check_sync(store)
+        component.check_engine(store.engine(), "the store's")
     }
 }
 

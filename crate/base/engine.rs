@@ -68,7 +68,13 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
         None | Some("cranelift") => {
             c.strategy(Strategy::Cranelift);
         }
-        Some(s) => return Err(Fail::invalid_value(format!("strategy must be 'cranelift', got '{s}'"))),
+        // wasmtime's baseline compiler: compiles many times faster, runs slower; proposals it
+        // does not implement (GC, function references, tail calls, exceptions, relaxed SIMD)
+        // are off unless enabled explicitly (then compiling fails clearly).
+        Some("winch") => {
+            c.strategy(Strategy::Winch);
+        }
+        Some(s) => return Err(Fail::invalid_value(format!("strategy must be 'cranelift' or 'winch', got '{s}'"))),
     }
     match o.opt_level.as_deref() {
         None | Some("speed") => c.cranelift_opt_level(OptLevel::Speed),

@@ -61,6 +61,8 @@ struct AsyncCall {
     /// deadline or an interrupt stopped the guest meanwhile), they are dropped — their callers
     /// leave the store's caller stack, and a late settlement finds nothing to answer.
     awaited: std::cell::RefCell<Vec<std::rc::Weak<std::cell::RefCell<Option<AwaitedHostCall>>>>>,
+    /// Host objects lent to a component as borrows for this call: their borrows end with it.
+    unlend: Vec<u32>,
     _live: Live,
 }
 
@@ -430,7 +432,7 @@ pub fn call_async(
     results: Box<[ValType]>,
     fns: js::Value,
 ) -> Res<js::Value> {
-    start(env, core, Call::Core { func, params, results }, fns)
+    start(env, core, Call::Core { func, params, results }, fns, Vec::new())
 }
 
 /// Start a component's `func(params)` on the pool; returns the promise.
@@ -440,20 +442,22 @@ pub fn call_async_component(
     func: CFunc,
     params: Vec<CVal>,
     result: Option<CType>,
-    lent: Vec<ResourceAny>,
+    (lent, unlend): (Vec<ResourceAny>, Vec<u32>),
     fns: js::Value,
 ) -> Res<js::Value> {
-    start(env, core, Call::Component { func, params, result, lent }, fns)
+    start(env, core, Call::Component { func, params, result, lent }, fns, unlend)
 }
 
-fn start(env: &Env, core: &Rc<StoreCore>, call: Call, fns: js::Value) -> Res<js::Value> {
+fn start(env: &Env, core: &Rc<StoreCore>, call: Call, fns: js::Value, unlend: Vec<u32>) -> Res<js::Value> {
     let raw_env = env.raw();
     let pool = executor::pool()?;
     let mut store = core.begin_async()?;
     // An interrupt stops the call running when it is made; it does not carry over.
     store.data().interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
     let mut ticker = control::begin_call(&mut store.as_context_mut(), &core.engine_info, false);
-    let pooled = store.data().is_async;
+    // A component's host functions are synchronous (wasmtime's `func_new`): its calls run on a
+    // blocking thread, also in an async store.
+    let pooled = store.data().is_async && matches!(call, Call::Core { .. });
     if pooled && ticker.is_none() && core.engine_info.value.epoch_interruption {
         // Epoch ticks are what make a busy pooled guest yield to the others.
         ticker = Some(use_ticker(&core.engine_info));
@@ -481,7 +485,7 @@ fn start(env: &Env, core: &Rc<StoreCore>, call: Call, fns: js::Value) -> Res<js:
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         ch.add(
             raw_env,
-            Rc::new(AsyncCall { id, core: core.clone(), deferred, fns, awaited: Default::default(), _live: Live::new(Kind::AsyncCall) }),
+            Rc::new(AsyncCall { id, core: core.clone(), deferred, fns, awaited: Default::default(), unlend, _live: Live::new(Kind::AsyncCall) }),
         );
         let route = ch.route(id);
         let job = WasmJob { store, call, route, ticker };
@@ -541,8 +545,8 @@ impl WasmJob {
                 let mut out = result_slots(results);
                 func.call_async(&mut *self.store, params, &mut out).await.map(|()| Outcome::Core(out))
             }
-            // Components are instantiated in stores without `async` only (component_linker.rs).
-            (Ok(()), Call::Component { .. }) => Err(wasmtime::format_err!("components do not run in async stores yet")),
+            // Components run on blocking threads (see `start`).
+            (Ok(()), Call::Component { .. }) => Err(wasmtime::format_err!("a component call cannot run as a fiber")),
             (Err(e), _) => Err(e),
         };
         self.end(output, r);
@@ -691,6 +695,15 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
         drop(cell.borrow_mut().take());
     }
     core.end_async(store);
+    // SAFETY: on the JS thread in a TSFN callback's scope.
+    if !ctx.unlend.is_empty()
+        && let Some(fns) = unsafe { js::reference_value(env, ctx.fns) }
+        && let Err(f) = crate::call::component_resources::unlend(env, fns, &ctx.unlend)
+    {
+        // The bridge failing is a bug of ours: its exception is not the call's outcome.
+        // SAFETY: on the JS thread; takes the pending exception, if any.
+        let _ = unsafe { exception_value(env, f) };
+    }
     if let Some(out) = &output {
         // SAFETY: on the JS thread in a TSFN callback's scope.
         unsafe { forward_output(env, ctx, out) };
@@ -705,7 +718,7 @@ unsafe fn finish_call(env: js::Env, ctx: &AsyncCall, store: Box<Store<Host>>, re
                 Outcome::Component(None) => Ok(js::undefined(env)),
                 Outcome::Component(Some((v, ty))) => {
                     let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
-                    let mut cv = Conv { env, fns, core, cx: &mut cx, lent: Vec::new() };
+                    let mut cv = Conv::new(env, fns, core, &mut cx);
                     crate::call::component_values::from_val(&mut cv, &v, &ty)
                 }
             }
@@ -836,7 +849,7 @@ unsafe fn call_component_js(
         let f = js::get_element(env, fns, slot)?;
         let argv = {
             let mut cx = ctx.core.cx()?;
-            let mut cv = Conv { env, fns, core: &ctx.core, cx: &mut cx, lent: Vec::new() };
+            let mut cv = Conv::new(env, fns, &ctx.core, &mut cx);
             let argv = component_func::host_args(&mut cv, ty, params);
             lent.append(&mut cv.lent);
             argv?
@@ -859,7 +872,8 @@ unsafe fn component_results(
     unsafe {
         let fns = js::reference_value(env, fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
         let mut cx = core.cx()?;
-        let mut cv = Conv { env, fns, core, cx: &mut cx, lent };
+        let mut cv = Conv::new(env, fns, core, &mut cx);
+        cv.lent = lent;
         let converted = component_func::host_results(&mut cv, &ty, outcome, &mut *results);
         let released = cv.release_lent();
         converted.and(released).map(|()| Vec::new())

@@ -41,7 +41,7 @@ fn host_call(
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
     let _scope = unsafe { HandleScope::open(env) };
     core.push_component_caller((cx as *mut StoreContextMut<'_, Host>).cast());
-    let mut cv = Conv { env, fns: entry.fns, core, cx, lent: Vec::new() };
+    let mut cv = Conv::new(env, entry.fns, core, cx);
     // SAFETY: `entry.fns` is a handle of the entry's scope, still open below us.
     let outcome = unsafe { invoke(&mut cv, slot, ty, params, results) };
     // Borrows lent to JS end with the call, whatever its outcome (wasmtime checks it).
@@ -170,7 +170,7 @@ pub fn call_export(core: &StoreCore, env: js::Env, fns: js::Value, func: Func, a
         if args.len() != names.len() {
             return Err(Fail::arg_count(format!("expected {} argument(s), got {}", names.len(), args.len())));
         }
-        let mut cv = Conv { env, fns, core, cx: &mut cx, lent: Vec::new() };
+        let mut cv = Conv::new(env, fns, core, &mut cx);
         let params = names.iter().zip(args).map(|((n, t), &a)| to_val(&mut cv, a, t, n)).collect::<Res<Vec<_>>>()?;
         let result_ty = ty.results().next();
         let mut results = vec![Val::Bool(false); usize::from(result_ty.is_some())];
@@ -195,7 +195,7 @@ pub fn call_export_async(env: &napi::Env, core: &std::rc::Rc<StoreCore>, fns: js
         if args.len() != names.len() {
             return Err(Fail::arg_count(format!("expected {} argument(s), got {}", names.len(), args.len())));
         }
-        let mut cv = Conv { env: env.raw(), fns, core, cx: &mut cx, lent: Vec::new() };
+        let mut cv = Conv::new(env.raw(), fns, core, &mut cx);
         let params = names.iter().zip(args).map(|((n, t), &a)| to_val(&mut cv, a, t, n)).collect::<Res<Vec<_>>>();
         let params = match params {
             Ok(p) => p,
@@ -205,7 +205,7 @@ pub fn call_export_async(env: &napi::Env, core: &std::rc::Rc<StoreCore>, fns: js
             }
         };
         let lent = cv.lent.drain(..).filter_map(|c| c.take()).collect();
-        (params, ty.results().next(), lent)
+        (params, ty.results().next(), (lent, std::mem::take(&mut cv.lent_reps)))
     };
     crate::call::async_call::call_async_component(env, core, func, params, result, lent, fns)
 }

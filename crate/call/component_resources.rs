@@ -31,6 +31,14 @@ pub struct Conv<'a, 'b> {
     /// Handles that live for one call: guest handles lent to a host function, host objects lent
     /// to the guest. Released when the call returns.
     pub lent: Vec<Rc<Cell<Option<ResourceAny>>>>,
+    /// Host objects lent to the guest as borrows for this call (their reps): see `lent`.
+    pub lent_reps: Vec<u32>,
+}
+
+impl<'a, 'b> Conv<'a, 'b> {
+    pub fn new(env: RawEnv, fns: Value, core: &'a StoreCore, cx: &'a mut StoreContextMut<'b, Host>) -> Self {
+        Conv { env, fns, core, cx, lent: Vec::new(), lent_reps: Vec::new() }
+    }
 }
 
 impl Conv<'_, '_> {
@@ -60,7 +68,8 @@ impl Conv<'_, '_> {
                 any.resource_drop(&mut *self.cx).map_err(|e| Fail::internal(format!("releasing a borrowed resource: {e:#}")))?;
             }
         }
-        Ok(())
+        let reps = std::mem::take(&mut self.lent_reps);
+        unlend(self.env, self.fns, &reps)
     }
 }
 
@@ -160,7 +169,7 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
         // SAFETY: on the JS thread, in the entry's scope.
         let rep = unsafe {
             let id_v = js::u32_value(cv.env, id)?;
-            let r = cv.call_bridge("lower", &[v, id_v])?;
+            let r = cv.call_bridge("lower", &[v, id_v, js::bool_value(cv.env, owned)?])?;
             js::f64_of(cv.env, r)?
         };
         if rep < 0.0 {
@@ -174,6 +183,7 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
             .map_err(|e| Fail::internal(format!("{e:#}")))?;
         if !owned {
             cv.lent.push(Rc::new(Cell::new(Some(any))));
+            cv.lent_reps.push(rep as u32);
         }
         return Ok(Val::Resource(any));
     }
@@ -199,6 +209,21 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
         native.handle.set(None);
     }
     Ok(Val::Resource(any))
+}
+
+/// End the borrows of host objects `reps` lent to the guest for a call (the bridge's `unlend`).
+pub fn unlend(env: RawEnv, fns: Value, reps: &[u32]) -> Res<()> {
+    if reps.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: on the JS thread, in the entry's scope (`fns` is live there).
+    unsafe {
+        let f = js::get_named(env, js::get_named(env, fns, "resources")?, "unlend")?;
+        for &rep in reps {
+            js::call_function(env, f, &[js::u32_value(env, rep)?])?;
+        }
+    }
+    Ok(())
 }
 
 /// The id of host resource type `rt`, if it is one of the store's host resource types.

@@ -103,6 +103,9 @@ pub struct Host {
     /// Guest resource types exported by this store's component instances → their JS class number
     /// in the store's resource bridge.
     pub guest_resource_classes: Vec<(wasmtime::component::ResourceType, u32)>,
+    /// Owned guest resources collected in JS, still to drop, while the store is parked for a
+    /// transfer (see `StoreCore::deferred_drops`).
+    pub deferred_drops: Vec<wasmtime::component::ResourceAny>,
     /// (linker id, index in that linker) → slot in this store's host-function table.
     pub linker_slots: HashMap<(u64, u32), u32>,
     pub freed_externs: Arc<Mutex<Vec<u32>>>,
@@ -232,6 +235,7 @@ impl StoreCore {
             linker_slots: HashMap::new(),
             host_resource_types: Vec::new(),
             guest_resource_classes: Vec::new(),
+            deferred_drops: Vec::new(),
             freed_externs: Arc::new(Mutex::new(Vec::new())),
             memory_bytes: 0,
             memory_count: 0,
@@ -262,6 +266,7 @@ impl StoreCore {
             interrupt::register(thread, store.data().id, target);
         }
         let fuel_given = store.data().control.fuel_given;
+        let deferred_drops = std::mem::take(&mut store.data_mut().deferred_drops);
         let core = Rc::new_cyclic(|me| StoreCore {
             me: me.clone(),
             id: store.data().id,
@@ -281,7 +286,7 @@ impl StoreCore {
             accounted: Cell::new(0),
             interrupt_target: RefCell::new(interrupt_target),
             fuel_given: Cell::new(fuel_given),
-            deferred_drops: RefCell::new(Vec::new()),
+            deferred_drops: RefCell::new(deferred_drops),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
@@ -678,10 +683,12 @@ impl StoreCore {
     /// `store.transfer()`: hand the wasm store over (this core then says `StoreMoved`). Views are
     /// detached first: they must not outlive this thread's ownership of the memory.
     pub fn take_for_transfer(&self) -> Res<Box<Store<Host>>> {
-        let store = self.take_store(
+        let mut store = self.take_store(
             "cannot transfer a store while it is running wasm (a call, a host function or a callAsync, also one queued)",
             false,
         )?;
+        // Resources collected here are dropped by the receiver, at its first component call.
+        store.data_mut().deferred_drops = self.take_deferred_resource_drops();
         self.state.set(State::Moved);
         interrupt::unregister(self.thread, self.id);
         self.account();

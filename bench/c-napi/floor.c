@@ -1,0 +1,33 @@
+// The floor of any Node addon: a Node-API function that does nothing, and one that adds two
+// int32s (argument fetch, two conversions in, one out). `npm run bench` compares our call paths
+// with these (bench/calls.mjs), built by bench/c-napi/build.mjs with the system C compiler.
+#include <node_api.h>
+
+static napi_value noop(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  return NULL;
+}
+
+static napi_value add(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t a = 0, b = 0;
+  napi_value out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_get_value_int32(env, argv[0], &a);
+  napi_get_value_int32(env, argv[1], &b);
+  napi_create_int32(env, a + b, &out);
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"noop", NULL, noop, NULL, NULL, NULL, napi_default, NULL},
+    {"add", NULL, add, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, 2, props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
