@@ -177,3 +177,27 @@ test('run --invoke of a component export: arguments and result in WAVE, as wasmt
     t.regex(r.stderr, /^error: --invoke: /, bad)
   }
 })
+
+ptest('compile a command component to .cwasm (a precompiled component), then run it: the same output as the core program natively', (t) => {
+  const dir = tempDir(t)
+  const out = path.join(dir, 'argsenv.cwasm')
+  const c = cli(['compile', path.join(__dirname, 'components', 'argsenv.command.wasm'), '-o', out])
+  t.is(c.code, 0, c.stderr)
+  t.true(fs.readFileSync(out).subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])), 'an ELF object')
+  const r = cli(['run', '--env', 'K=V', out, 'x', 'y'])
+  const native = runNative('argsenv', ['x', 'y'], { argv0: 'argsenv.cwasm', env: { K: 'V' } })
+  t.is(r.code, native.exitCode)
+  t.is(r.stdout, native.stdout)
+  // and the same as the component itself, exit code included (an adapted proc_exit(3) is err: 1)
+  const a = cli(['run', '--env', 'EXIT_CODE=3', path.join(__dirname, 'components', 'argsenv.command.wasm')])
+  const b = cli(['run', '--env', 'EXIT_CODE=3', out])
+  t.is(b.code, a.code)
+  t.is(b.stdout, a.stdout.replace('argv[0]=argsenv.command.wasm', 'argv[0]=argsenv.cwasm'))
+  // component text is precompiled as a component too
+  const wat = path.join(__dirname, 'components', 'host.wat')
+  const h = cli(['compile', wat, '-o', path.join(dir, 'host.cwasm')])
+  t.is(h.code, 0, h.stderr)
+  const inv = cli(['run', '--invoke', 'greet("x")', path.join(dir, 'host.cwasm')])
+  t.not(inv.code, 0, 'host.wat imports host functions the CLI does not define: a link error, after loading it as a component')
+  t.regex(inv.stderr, /LinkError|import/i)
+})

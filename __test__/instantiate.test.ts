@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import { Engine, Linker, LinkError, Module, Store, StoreStateError, WasmtimeError } from '../dist/index.js'
+import { Component, Engine, Linker, LinkError, Module, Store, StoreStateError, WasmtimeError } from '../dist/index.js'
 import { assertError, thrown } from './helpers/assert'
 import { fn, global, mem } from './helpers/util'
 
@@ -119,6 +119,23 @@ test('compile cache: a second compile (also in another process) loads the cached
   t.is(fn(new (require('../dist/index.js').Instance)(new Store(engine), b), 'f')(), fn(new (require('../dist/index.js').Instance)(new Store(engine), a), 'f')())
   const script = `const wt = require(${JSON.stringify(path.resolve(__dirname, '../dist/index.js'))}); const n = require(${JSON.stringify(path.resolve(__dirname, '../index.js'))});
     new wt.Module(new wt.Engine({ cache: { directory: ${JSON.stringify(dir)} } }), ${JSON.stringify(wat)}); console.log(n.compileCacheStats().join(','))`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  t.is(r.stdout.trim(), '1,0', r.stderr)
+})
+
+test.serial('compile cache: components are cached too (new Component and Component.compile, and another process)', async (t) => {
+  const dir = tmp(t)
+  const engine = new Engine({ cache: { directory: dir } })
+  const bytes = fs.readFileSync(path.join(__dirname, 'components', 'scalars.wasm'))
+  const [h0, m0] = native.compileCacheStats() as number[]
+  const a = new Component(engine, bytes)
+  t.is(fs.readdirSync(dir).length, 1, 'one entry written')
+  const b = await Component.compile(engine, bytes)
+  const [h1, m1] = native.compileCacheStats() as number[]
+  t.deepEqual([h1! - h0!, m1! - m0!], [1, 1], 'one miss, then one hit')
+  t.deepEqual(b.exports, a.exports, 'the cached component has the same exports')
+  const script = `const wt = require(${JSON.stringify(path.resolve(__dirname, '../dist/index.js'))}); const n = require(${JSON.stringify(path.resolve(__dirname, '../index.js'))});
+    new wt.Component(new wt.Engine({ cache: { directory: ${JSON.stringify(dir)} } }), require('fs').readFileSync(${JSON.stringify(path.join(__dirname, 'components', 'scalars.wasm'))})); console.log(n.compileCacheStats().join(','))`
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
   t.is(r.stdout.trim(), '1,0', r.stderr)
 })

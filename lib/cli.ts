@@ -2,8 +2,9 @@
 // The `wasmtime-node` command: run a WASI program or invoke an export, precompile modules.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { Component, ComponentError, ComponentLinker, Engine, Linker, Module, Store, Trap, WasiExit, type ComponentItemType, type ValType } from './index'
+import { Component, ComponentError, ComponentLinker, Engine, Linker, Module, Store, Trap, WasiExit, wat2wasm, type ComponentItemType, type ValType } from './index'
 import { isComponentBinary } from './component'
+import { native } from './native'
 import { WaveError, formatValue, parseCall, parseType, type Wit } from './wave'
 
 const RUN_HELP = `Usage: wasmtime-node run [OPTIONS] FILE [ARGS...]
@@ -218,6 +219,9 @@ function runComponent(a: RunArgs, component: Component): number {
 function run(a: RunArgs): number {
   const bytes = readFileSync(a.file)
   if (isComponentBinary(bytes)) return runComponent(a, new Component(cliEngine(), bytes))
+  if (startsWith(bytes, ELF) && native.NativeEngine.precompiledKind(bytes) === 'component') {
+    return runComponent(a, Component.deserialize(cliEngine(), bytes, { trusted: true }))
+  }
   const module = loadModule(a.file)
   const store = runStore(a, module.engine)
   const instance = new Linker(module.engine).defineWasi().instantiate(store, module)
@@ -258,7 +262,10 @@ function compile(argv: string[]): number | null {
   if (input === undefined) throw new UsageError('missing IN file')
   const src = wasmOrWat(readFileSync(input))
   const out = output ?? input.replace(/\.(wasm|wat)$/, '') + '.cwasm'
-  writeFileSync(out, cliEngine().precompileModule(src))
+  // A component (binary, or text that assembles to one) is precompiled as a component.
+  const binary = typeof src === 'string' ? wat2wasm(src) : src
+  const engine = cliEngine()
+  writeFileSync(out, isComponentBinary(binary) ? engine.precompileComponent(binary) : engine.precompileModule(binary))
   return 0
 }
 

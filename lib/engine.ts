@@ -158,6 +158,17 @@ export class Engine {
     return this._native.precompileModule(bytes)
   }
 
+  /**
+   * Compile a component (binary, or component text format) to the bytes `Component.deserialize`
+   * loads, for an engine of the same configuration and wasmtime version. Throws `CompileError`.
+   */
+  precompileComponent(bytes: ArrayBufferView | ArrayBuffer | string): Buffer {
+    if (!(typeof bytes === 'string' || ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer)) {
+      throw typeError('expected component bytes (an ArrayBuffer or a typed array) or component WAT text (a string)')
+    }
+    return this._native.precompileComponent(bytes)
+  }
+
   /** Advance the epoch (for epoch deadlines). Safe from any thread. */
   incrementEpoch(): void {
     this._native.incrementEpoch()

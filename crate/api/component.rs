@@ -115,7 +115,7 @@ impl NativeComponent {
         throwing(&env, || {
             let bytes = args::wasm_bytes(&env, &source)?;
             crate::api::module::count_compile();
-            let component = Component::new(engine.engine(), &bytes).map_err(Fail::from_compile)?;
+            let component = engine.info.value.compile_component(&bytes).map_err(Fail::from_compile)?;
             Ok(NativeComponent::from_component(component, engine.info.clone()))
         })
     }
@@ -196,7 +196,7 @@ impl Task for ComponentCompileTask {
 
     fn compute(&mut self) -> napi::Result<Component> {
         crate::api::module::count_compile();
-        Component::new(&self.engine.value.engine, &self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
+        self.engine.value.compile_component(&self.bytes).map_err(|e| napi::Error::from_reason(format!("{e:#}")))
     }
 
     fn resolve(&mut self, _env: Env, component: Component) -> napi::Result<NativeComponent> {

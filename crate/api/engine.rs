@@ -66,6 +66,28 @@ impl NativeEngine {
         })
     }
 
+    /// Compile a component (binary or text) to the bytes that `Component.deserialize` loads.
+    #[napi(catch_unwind)]
+    pub fn precompile_component(&self, env: Env, source: Unknown) -> napi::Result<Buffer> {
+        throwing(&env, || {
+            let bytes = args::wasm_bytes(&env, &source)?;
+            Ok(self.engine().precompile_component(&bytes).map_err(Fail::from_compile)?.into())
+        })
+    }
+
+    /// What precompiled bytes hold: `"module"`, `"component"`, or `null` when they are not
+    /// wasmtime's precompiled code.
+    #[napi(catch_unwind)]
+    pub fn precompiled_kind(env: Env, bytes: Unknown) -> napi::Result<Option<String>> {
+        throwing(&env, || {
+            let b = args::bytes(&env, &bytes)?.ok_or_else(|| Fail::type_error("expected an ArrayBuffer or a typed array"))?;
+            Ok(wasmtime::Engine::detect_precompiled(b).map(|p| match p {
+                wasmtime::Precompiled::Module => "module".to_string(),
+                wasmtime::Precompiled::Component => "component".to_string(),
+            }))
+        })
+    }
+
     #[napi(catch_unwind)]
     pub fn increment_epoch(&self) {
         self.engine().increment_epoch();

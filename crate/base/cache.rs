@@ -1,4 +1,4 @@
-//! The on-disk compile cache (`EngineOptions.cache`): compiled modules stored as `.cwasm` files
+//! The on-disk compile cache (`EngineOptions.cache`): compiled modules and components stored as `.cwasm` files
 //! named by a SHA-256 of the wasm bytes and the engine's compatibility hash (wasmtime version,
 //! target, configuration). A hit is a memory-mapped `Module::deserialize_file`; a miss compiles
 //! and writes the file atomically (temp file + rename), so concurrent processes never read a
@@ -9,7 +9,42 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
+
+/// What the cache holds: compiled modules and components.
+pub trait Artifact: Sized {
+    fn from_binary(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self>;
+    /// SAFETY (caller): `path` holds what `serialize` wrote for this engine's configuration.
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+}
+
+impl Artifact for Module {
+    fn from_binary(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Module::from_binary(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+}
+
+impl Artifact for Component {
+    fn from_binary(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Component::from_binary(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+}
 
 static HITS: AtomicU64 = AtomicU64::new(0);
 static MISSES: AtomicU64 = AtomicU64::new(0);
@@ -30,25 +65,26 @@ fn entry_path(dir: &Path, engine: &Engine, wasm: &[u8]) -> PathBuf {
     dir.join(format!("{name}.cwasm"))
 }
 
-/// The module for `wasm`, from the cache when possible. Cache I/O errors never fail a compile.
-pub fn compile(engine: &Engine, dir: &Path, wasm: &[u8]) -> wasmtime::Result<Module> {
+/// The module or component for `wasm`, from the cache when possible. Cache I/O errors never fail
+/// a compile.
+pub fn compile<T: Artifact>(engine: &Engine, dir: &Path, wasm: &[u8]) -> wasmtime::Result<T> {
     let path = entry_path(dir, engine, wasm);
     if path.exists() {
         // SAFETY: entries are written only by `store` below, named by the hash of their source
         // and of the engine's configuration; the cache directory is the user's own (documented:
         // it must not be writable by anyone they do not trust). wasmtime also checks the header.
-        if let Ok(m) = unsafe { Module::deserialize_file(engine, &path) } {
+        if let Ok(m) = unsafe { T::deserialize_file(engine, &path) } {
             HITS.fetch_add(1, Ordering::Relaxed);
             return Ok(m);
         }
     }
     MISSES.fetch_add(1, Ordering::Relaxed);
-    let module = Module::from_binary(engine, wasm)?;
-    let _ = store(&path, &module);
-    Ok(module)
+    let compiled = T::from_binary(engine, wasm)?;
+    let _ = store(&path, &compiled);
+    Ok(compiled)
 }
 
-fn store(path: &Path, module: &Module) -> std::io::Result<()> {
+fn store(path: &Path, module: &impl Artifact) -> std::io::Result<()> {
     let bytes = module.serialize().map_err(std::io::Error::other)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -143,6 +143,14 @@ impl EngineInfo {
             None => wasmtime::Module::from_binary(&self.engine, wasm),
         }
     }
+
+    /// `compile` for a component (a binary; text is converted by the caller).
+    pub fn compile_component(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::component::Component> {
+        match &self.cache_dir {
+            Some(dir) => crate::base::cache::compile(&self.engine, dir, wasm),
+            None => wasmtime::component::Component::from_binary(&self.engine, wasm),
+        }
+    }
 }
 
 pub fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
