@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::StoreContextMut;
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, Func, Instance, ResourceType, Type};
 
 use crate::base::error::{Fail, Res, throwing};
@@ -103,7 +103,6 @@ impl NativeComponentInstance {
                 _ => {}
             }
         }
-        drop(cx);
         Ok(NativeComponentInstance { core, funcs, resources, _live: Live::new(Kind::Instance) })
     }
 }
@@ -132,10 +131,7 @@ impl NativeComponentInstance {
     /// The exported functions, by index (what `call` takes).
     #[napi(catch_unwind)]
     pub fn functions(&self) -> Vec<ComponentExportFunc> {
-        self.funcs
-            .iter()
-            .map(|(f, _)| f.clone())
-            .collect()
+        self.funcs.iter().map(|(f, _)| f.clone()).collect()
     }
 
     /// The exported resource types, with their class numbers (see `ComponentExportResource`).

@@ -165,7 +165,10 @@ impl NativeComponentLinker {
     pub fn instantiate_pre(&self, env: Env, component: &NativeComponent) -> napi::Result<NativeComponentInstancePre> {
         throwing(&env, || {
             component.check_engine(&self.engine, "the linker's")?;
-            Ok(NativeComponentInstancePre::new(self.linker.instantiate_pre(&component.component).map_err(link_err)?, self.resources.clone()))
+            Ok(NativeComponentInstancePre::new(
+                self.linker.instantiate_pre(&component.component).map_err(link_err)?,
+                self.resources.clone(),
+            ))
         })
     }
 

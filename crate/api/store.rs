@@ -104,8 +104,9 @@ impl NativeStore {
     pub fn drop_resource(&self, env: Env, fns: Unknown, resource: Unknown) -> napi::Result<()> {
         throwing(&env, || {
             // SAFETY: `resource` is a live handle of this callback, on the JS thread.
-            let handle = unsafe { guest_handle(env.raw(), resource.raw()) }
-                .ok_or_else(|| Fail::with("TypeError", "ERR_INVALID_THIS", "[Symbol.dispose] called on an object that is not a component resource"))?;
+            let handle = unsafe { guest_handle(env.raw(), resource.raw()) }.ok_or_else(|| {
+                Fail::with("TypeError", "ERR_INVALID_THIS", "[Symbol.dispose] called on an object that is not a component resource")
+            })?;
             handle.drop_now(fns.raw())
         })
     }
@@ -302,7 +303,9 @@ impl NativeStore {
                 let v = match m {
                     Moved::Instance(inst) => NativeInstance::new(core.clone(), inst).into_instance(env).map_err(pending)?.value,
                     Moved::Extern(e) => extern_value(env, &core, e, core.cx()?.as_context())?,
-                    Moved::Component(parts) => NativeComponentInstance::received(core.clone(), parts)?.into_instance(env).map_err(pending)?.value,
+                    Moved::Component(parts) => {
+                        NativeComponentInstance::received(core.clone(), parts)?.into_instance(env).map_err(pending)?.value
+                    }
                 };
                 // SAFETY: `v` is a handle created in this callback's scope.
                 out.set(i as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), v) }).map_err(pending)?;

@@ -102,11 +102,24 @@ struct HostRequest {
 /// A host call's arguments and where its results go, for the JS thread to run against the
 /// guest's context (a core `Caller`, or a component host function's store context).
 enum HostCallKind {
-    Core { params: Vec<ValRaw>, param_types: Box<[ValType]>, result_types: Box<[ValType]>, caller: *mut Caller<'static, Host> },
+    Core {
+        params: Vec<ValRaw>,
+        param_types: Box<[ValType]>,
+        result_types: Box<[ValType]>,
+        caller: *mut Caller<'static, Host>,
+    },
     /// The JS thread writes the results through `results` (the guest waits meanwhile).
-    Component { params: Vec<CVal>, ty: ComponentFunc, results: *mut [CVal], cx: *mut StoreContextMut<'static, Host> },
+    Component {
+        params: Vec<CVal>,
+        ty: ComponentFunc,
+        results: *mut [CVal],
+        cx: *mut StoreContextMut<'static, Host>,
+    },
     /// The guest dropped its owned handle `rep` of a host resource (the store's resource bridge).
-    ResourceDrop { rep: u32, cx: *mut StoreContextMut<'static, Host> },
+    ResourceDrop {
+        rep: u32,
+        cx: *mut StoreContextMut<'static, Host>,
+    },
 }
 
 impl HostRequest {
@@ -412,9 +425,18 @@ impl Channel {
 
 /// What a `callAsync` runs: a core function or a component's.
 enum Call {
-    Core { func: Func, params: Vec<Val>, results: Box<[ValType]> },
+    Core {
+        func: Func,
+        params: Vec<Val>,
+        results: Box<[ValType]>,
+    },
     /// `lent`: handles that live for the call (host objects lent as borrows), dropped after it.
-    Component { func: CFunc, params: Vec<CVal>, result: Option<CType>, lent: Vec<ResourceAny> },
+    Component {
+        func: CFunc,
+        params: Vec<CVal>,
+        result: Option<CType>,
+        lent: Vec<ResourceAny>,
+    },
 }
 
 /// A `callAsync`'s results, for the JS thread to convert.
@@ -485,7 +507,15 @@ fn start(env: &Env, core: &Rc<StoreCore>, call: Call, fns: js::Value, unlend: Ve
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         ch.add(
             raw_env,
-            Rc::new(AsyncCall { id, core: core.clone(), deferred, fns, awaited: Default::default(), unlend, _live: Live::new(Kind::AsyncCall) }),
+            Rc::new(AsyncCall {
+                id,
+                core: core.clone(),
+                deferred,
+                fns,
+                awaited: Default::default(),
+                unlend,
+                _live: Live::new(Kind::AsyncCall),
+            }),
         );
         let route = ch.route(id);
         let job = WasmJob { store, call, route, ticker };

@@ -209,4 +209,3 @@ pub fn call_export_async(env: &napi::Env, core: &std::rc::Rc<StoreCore>, fns: js
     };
     crate::call::async_call::call_async_component(env, core, func, params, result, lent, fns)
 }
-

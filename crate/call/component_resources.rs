@@ -178,9 +178,8 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
         // A borrow is passed as an owned handle without destructor (wasmtime lends it to the
         // callee), dropped when the call returns: wasmtime makes borrowed host handles only
         // inside host calls, and a borrow argument is made for a call from JS.
-        let any = ResourceDynamic::new_own(rep as u32, id)
-            .try_into_resource_any(&mut *cv.cx)
-            .map_err(|e| Fail::internal(format!("{e:#}")))?;
+        let any =
+            ResourceDynamic::new_own(rep as u32, id).try_into_resource_any(&mut *cv.cx).map_err(|e| Fail::internal(format!("{e:#}")))?;
         if !owned {
             cv.lent.push(Rc::new(Cell::new(Some(any))));
             cv.lent_reps.push(rep as u32);
@@ -192,7 +191,11 @@ pub fn to_resource(cv: &mut Conv<'_, '_>, v: Value, rt: ResourceType, owned: boo
     let Some(native) = native else {
         // `self` is a method's receiver (a WIT keyword, never a parameter's own name).
         if path == "self" {
-            return Err(Fail::with("TypeError", "ERR_INVALID_THIS", "a resource method called on an object that is not a resource of the component (an unbound method?)"));
+            return Err(Fail::with(
+                "TypeError",
+                "ERR_INVALID_THIS",
+                "a resource method called on an object that is not a resource of the component (an unbound method?)",
+            ));
         }
         return Err(Fail::type_error(format!("{path}: expected a resource object (an instance of the component's resource class)")));
     };

@@ -248,9 +248,7 @@ pub fn to_val(cv: &mut Conv<'_, '_>, v: Value, ty: &Type, path: &str) -> Res<Val
         Type::FixedLengthList(l) => {
             let items = elements(env, v, path)?;
             let elem = l.ty();
-            Val::FixedLengthList(
-                items.iter().enumerate().map(|(i, &e)| to_val(cv, e, &elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?,
-            )
+            Val::FixedLengthList(items.iter().enumerate().map(|(i, &e)| to_val(cv, e, &elem, &format!("{path}[{i}]"))).collect::<Res<_>>()?)
         }
         Type::Record(r) => {
             object(env, v, path, "an object (record)")?;
