@@ -25,6 +25,9 @@ Options:
                        --env NAME passes the host's value
   --fuel N             stop the guest (trap out_of_fuel) after N units of fuel
   --timeout MS         stop the guest (trap interrupt) after MS milliseconds
+  --coredump-on-trap PATH
+                       on a trap, write a core dump of the guest (memories, globals,
+                       frames; the tool-conventions format) to PATH
   -h, --help           print this help
 `
 
@@ -57,7 +60,9 @@ class UsageError extends Error {}
 
 /** The engine of the CLI: fuel metering on, so that `--fuel` works on any module or .cwasm. */
 let engine: Engine | undefined
-const cliEngine = () => (engine ??= new Engine({ consumeFuel: true }))
+/** `--coredump-on-trap PATH` of `run` (set before the engine is made). */
+let coredumpPath: string | undefined
+const cliEngine = () => (engine ??= new Engine({ consumeFuel: true, coredumpOnTrap: coredumpPath !== undefined }))
 
 interface RunArgs {
   file: string
@@ -107,6 +112,7 @@ function parseRun(argv: string[]): RunArgs | null {
       }
       case '--fuel': r.fuel = positiveNumber(value(), flag); break
       case '--timeout': r.timeoutMs = positiveNumber(value(), flag); break
+      case '--coredump-on-trap': coredumpPath = value(); break
       default: throw new UsageError(`unknown option ${a}`)
     }
   }
@@ -317,6 +323,10 @@ function report(e: unknown, cmd: string | undefined): number {
   }
   const err = e as { message?: string; code?: string }
   process.stderr.write(`error: ${err?.message ?? String(e)}\n`)
+  if (e instanceof Trap && e.coredump && coredumpPath !== undefined) {
+    writeFileSync(coredumpPath, e.coredump)
+    process.stderr.write(`core dump written to ${coredumpPath}\n`)
+  }
   return e instanceof Trap ? TRAP_EXIT : 1
 }
 

@@ -46,15 +46,25 @@ export interface EngineOptions {
   memoryReservation?: number
   /** Guard region after each linear memory, in bytes. */
   memoryGuardSize?: number
+  /**
+   * Native profilers: `'perfmap'` writes `/tmp/perf-<pid>.map`, `'jitdump'` a `jit-<pid>.dump`
+   * (for `perf inject --jit`), so that `perf record` shows wasm functions by name. Default `'none'`.
+   */
+  profiler?: 'perfmap' | 'jitdump' | 'none'
+  /**
+   * A trap carries a core dump of its store (`trap.coredump`: bytes in the tool-conventions
+   * format, with the memories and globals at the trap), for `wasmgdb` and friends.
+   */
+  coredumpOnTrap?: boolean
 }
 
 // Names (strategy, optLevel, features) are checked natively (base/engine.rs), types here.
-const STRINGS = ['strategy', 'optLevel']
+const STRINGS = ['strategy', 'optLevel', 'profiler']
 const ENGINE_KEYS = [
   'strategy', 'optLevel', 'consumeFuel', 'epochInterruption', 'maxWasmStack', 'features', 'allocator', 'cache',
-  'parallelCompilation', 'debugInfo', 'memoryReservation', 'memoryGuardSize',
+  'parallelCompilation', 'debugInfo', 'memoryReservation', 'memoryGuardSize', 'profiler', 'coredumpOnTrap',
 ]
-const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo']
+const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo', 'coredumpOnTrap']
 const NUMBERS = ['maxWasmStack', 'memoryReservation', 'memoryGuardSize']
 
 function toNativeOptions(o: EngineOptions): Native.EngineOptions {
@@ -90,7 +100,8 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
   Object.assign(out, {
     strategy: o.strategy, optLevel: o.optLevel, consumeFuel: o.consumeFuel, epochInterruption: o.epochInterruption,
     maxWasmStack: o.maxWasmStack, parallelCompilation: o.parallelCompilation, debugInfo: o.debugInfo,
-    memoryReservation: o.memoryReservation, memoryGuardSize: o.memoryGuardSize,
+    memoryReservation: o.memoryReservation, memoryGuardSize: o.memoryGuardSize, profiler: o.profiler,
+    coredumpOnTrap: o.coredumpOnTrap,
   })
   return out
 }

@@ -48,10 +48,16 @@ export type TrapCode =
 export class Trap extends WasmtimeError {
   readonly trapCode: TrapCode
   readonly wasmBacktrace: readonly Frame[]
-  constructor(message: string, trapCode: TrapCode, wasmBacktrace: readonly Frame[] = []) {
+  /**
+   * With the engine option `coredumpOnTrap`: the store at the trap as a core dump (the
+   * tool-conventions format: memories, globals, the stack's frames), else `undefined`.
+   */
+  readonly coredump?: Uint8Array
+  constructor(message: string, trapCode: TrapCode, wasmBacktrace: readonly Frame[] = [], coredump?: Uint8Array) {
     super(message, 'ERR_WASM_TRAP')
     this.trapCode = trapCode
     this.wasmBacktrace = Object.freeze(wasmBacktrace)
+    if (coredump) this.coredump = coredump
   }
 }
 
@@ -108,7 +114,7 @@ function frameText(f: Frame): string {
 }
 
 /** Called by the native layer to build errors (see crate/error.rs). */
-function makeError(kind: string, code: string, message: string, trapCode?: string, rawFrames?: [string | null, string | null, number, number | null][]): Error {
+function makeError(kind: string, code: string, message: string, trapCode?: string, rawFrames?: [string | null, string | null, number, number | null][], coredump?: Uint8Array): Error {
   switch (kind) {
     case 'TypeError':
     case 'RangeError':
@@ -124,7 +130,7 @@ function makeError(kind: string, code: string, message: string, trapCode?: strin
     case 'Trap': {
       const frames = (rawFrames ?? []).map(([module, func, funcIndex, offset]) => Object.freeze({ module, func, funcIndex, offset }))
       const text = frames.length ? `${message}\nwasm backtrace:\n${frames.map(frameText).join('\n')}` : message
-      return new Trap(text, trapCode ?? 'unknown', frames)
+      return new Trap(text, trapCode ?? 'unknown', frames, coredump)
     }
     default:
       return new WasmtimeError(message, code)

@@ -28,6 +28,8 @@ export interface JcoApi {
   /** wasm-tools component new: a core module + adapters → a component. */
   componentNew(bytes: Uint8Array, adapters?: Array<[string, Uint8Array]>): Promise<Uint8Array>
   componentWit(bytes: Uint8Array): Promise<string>
+  /** wasm-tools print: a module or component as text. */
+  print(bytes: Uint8Array): Promise<string>
   /** The WASI preview-1 → 0.2 command adapter that jco bundles (`jco new --wasi-command`). */
   preview1AdapterCommandPath(): URL
 }

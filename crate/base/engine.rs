@@ -40,6 +40,10 @@ pub struct EngineOptions {
     pub memory_guard_size: Option<f64>,
     /// Directory of the on-disk compile cache (see cache.rs).
     pub cache_directory: Option<String>,
+    /// `'perfmap'` or `'jitdump'`: tell `perf` the wasm functions' names.
+    pub profiler: Option<String>,
+    /// A trap carries a core dump of the store (`trap.coredump`).
+    pub coredump_on_trap: Option<bool>,
 }
 
 fn feature(config: &mut Config, name: &str, on: bool) -> Res<()> {
@@ -104,6 +108,19 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
     }
     if let Some(g) = o.memory_guard_size {
         c.memory_guard_size(g as u64);
+    }
+    match o.profiler.as_deref() {
+        None | Some("none") => {}
+        Some("perfmap") => {
+            c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        Some("jitdump") => {
+            c.profiler(wasmtime::ProfilingStrategy::JitDump);
+        }
+        Some(s) => return Err(Fail::invalid_value(format!("profiler must be 'perfmap', 'jitdump' or 'none', got '{s}'"))),
+    }
+    if let Some(d) = o.coredump_on_trap {
+        c.coredump_on_trap(d);
     }
     if let Some(p) = &o.pooling {
         let mut pc = PoolingAllocationConfig::default();

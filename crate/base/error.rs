@@ -54,12 +54,14 @@ pub struct NewError {
     pub code: &'static str,
     pub message: String,
     pub trap: Option<(String, Vec<Frame>)>,
+    /// A trap's core dump (engine option `coredumpOnTrap`), in the tool-conventions format.
+    pub coredump: Option<Vec<u8>>,
 }
 
 impl Fail {
     /// An error of JS class `kind` with `code`.
     pub fn with(kind: &'static str, code: &'static str, message: impl Into<String>) -> Fail {
-        Fail::New(Box::new(NewError { kind, code, message: message.into(), trap: None }))
+        Fail::New(Box::new(NewError { kind, code, message: message.into(), trap: None, coredump: None }))
     }
     pub fn type_error(message: impl Into<String>) -> Fail {
         Fail::with("TypeError", "ERR_INVALID_ARG_TYPE", message)
@@ -99,6 +101,7 @@ impl Fail {
                 code: "ERR_WASM_TRAP",
                 message: trap.to_string(),
                 trap: Some((trap_code(*trap).to_string(), frames)),
+                coredump: None,
             }));
         }
         if let Some(e) = err.downcast_ref::<Exhausted>() {
@@ -248,7 +251,7 @@ pub unsafe fn exception_value(env: js::Env, fail: Fail) -> js::Value {
                 sys::napi_delete_reference(env, r);
                 v
             }
-            Fail::New(e) => build_error(env, e.kind, e.code, &e.message, e.trap.as_ref()).unwrap_or_else(|| js::undefined(env)),
+            Fail::New(e) => build_error(env, &e).unwrap_or_else(|| js::undefined(env)),
         }
     }
 }
@@ -273,8 +276,8 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
         }
         // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
         Fail::New(e) if !pending => unsafe {
-            let NewError { kind, code, message, trap } = *e;
-            let err = build_error(env, kind, code, &message, trap.as_ref());
+            let err = build_error(env, &e);
+            let message = e.message;
             match err {
                 Some(e) => {
                     sys::napi_throw(env, e);
@@ -290,7 +293,7 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
 }
 
 /// Build (not throw) the JS error object for a `Fail::New` through the factory.
-pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, trap: Option<&(String, Vec<Frame>)>) -> Option<js::Value> {
+pub unsafe fn build_error(env: js::Env, e: &NewError) -> Option<js::Value> {
     let factory = js::error_factory();
     if factory.is_null() {
         return None;
@@ -298,10 +301,14 @@ pub unsafe fn build_error(env: js::Env, kind: &str, code: &str, message: &str, t
     // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe {
         let f = js::reference_value(env, factory)?;
-        let mut args = vec![js::string_value(env, kind).ok()?, js::string_value(env, code).ok()?, js::string_value(env, message).ok()?];
-        if let Some((trap_code, frames)) = trap {
+        let mut args =
+            vec![js::string_value(env, e.kind).ok()?, js::string_value(env, e.code).ok()?, js::string_value(env, &e.message).ok()?];
+        if let Some((trap_code, frames)) = &e.trap {
             args.push(js::string_value(env, trap_code).ok()?);
             args.push(frames_value(env, frames).ok()?);
+            if let Some(dump) = &e.coredump {
+                args.push(js::uint8_array_copy(env, dump).ok()?);
+            }
         }
         js::call_function(env, f, &args).ok()
     }
@@ -340,9 +347,8 @@ pub type Res<T> = Result<T, Fail>;
 /// rejections, where napi-rs rejects with the referenced object itself.
 pub fn error_object(env: &napi::Env, f: Fail) -> napi::Error {
     if let Fail::New(e) = &f {
-        let NewError { kind, code, message, trap } = &**e;
         // SAFETY: on the JS thread of `env`, inside a callback.
-        if let Some(v) = unsafe { build_error(env.raw(), kind, code, message, trap.as_ref()) } {
+        if let Some(v) = unsafe { build_error(env.raw(), e) } {
             // SAFETY: `v` is a live handle of this callback.
             let u = unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(env.raw(), v) };
             return napi::Error::from(u);

@@ -503,7 +503,11 @@ impl StoreCore {
         {
             return f;
         }
+        let dump = e.downcast_ref::<wasmtime::WasmCoreDump>().and_then(|d| self.serialize_coredump(d));
         let mut fail = Fail::from_wasm(e, link_phase);
+        if let (Fail::New(err), Some(bytes)) = (&mut fail, dump) {
+            err.coredump = Some(bytes);
+        }
         if let Fail::New(err) = &mut fail
             && err.trap.as_ref().is_some_and(|(code, _)| code == "out_of_fuel")
             && !self.fuel_given.get()
@@ -514,6 +518,14 @@ impl StoreCore {
             );
         }
         fail
+    }
+
+    /// A trap's core dump (engine option `coredumpOnTrap`) as bytes: the store's memories and
+    /// globals at the trap. `None` when the store is not reachable here.
+    fn serialize_coredump(&self, dump: &wasmtime::WasmCoreDump) -> Option<Vec<u8>> {
+        let mut cx = self.cx().ok()?;
+        let name = dump.modules().first().and_then(|m| m.name()).unwrap_or("wasm").to_string();
+        Some(dump.serialize(&mut cx, &name))
     }
 
     /// `setFuel` was called on this store (or on the store it was transferred from).
