@@ -1,7 +1,8 @@
 //! Component resources ↔ JS objects, as jco maps them.
 //!
 //! - A **guest** resource (defined by a component, exported as a class) reaches JS as an instance
-//!   of its JS class holding a `NativeComponentResource`: the `ResourceAny` handle, released by
+//!   of its JS class, made by the store's bridge, onto which a `GuestHandle` is wrapped
+//!   (`napi_wrap`): the `ResourceAny` handle, released by
 //!   `[Symbol.dispose]()`, when passed as `own<T>` (moved), or — queued, run at the store's next
 //!   component call — when the object is collected.
 //! - A **host** resource (a JS class given to `ComponentLinker.define`) is any JS object of that
