@@ -22,7 +22,6 @@ import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { inspect } from 'node:util'
 import { Worker } from 'node:worker_threads'
 
 import {
@@ -35,66 +34,20 @@ import {
   Trap,
 } from '../dist/index.js'
 import { assertError, assertInterruptLatency, assertTimeoutFired, assertTrap, rejection, thrown, timedRejection } from './helpers/assert'
-import { COMPONENTS, type HostImports, type Outcome, camel, fixture, jcoInstance, outcome } from './helpers/jco'
+import { type Case, type Exports, type Fn, type Point, HOST_IFACE, asyncHost, component, hostImports, linkerWith, ours, pick, settled, show } from './helpers/components'
+import { COMPONENTS, type HostImports, type Outcome, fixture, jcoInstance, outcome } from './helpers/jco'
 
-type Exports = Record<string, any>
-type Fn = ((...args: any[]) => any) & { callAsync: (...args: any[]) => Promise<any> }
-type Point = { x: number; y: number }
 
-const HOST_IFACE = 'acme:plugin/host@0.1.0'
 const API = 'acme:plugin/api@0.1.0'
 const RES_HOST = 'acme:res/host@0.1.0'
 const COUNTERS = 'acme:res/counters@0.1.0'
 const DIST = path.resolve(__dirname, '..', 'dist', 'index.js')
 
-const show = (v: unknown) => inspect(v, { breakLength: Infinity, maxStringLength: 24, maxArrayLength: 6, depth: 4 })
 
-const compiled = new Map<string, Component>()
-/** A fixture compiled once for the file (Engine.default), from its committed binary. */
-function component(name: string, engine = Engine.default): Component {
-  const key = `${name}/${engine === Engine.default ? 'default' : 'other'}`
-  let c = compiled.get(key)
-  if (!c) compiled.set(key, (c = new Component(engine, fixture(`${name}.wasm`))))
-  return c
-}
 
-/** A linker with these host functions (root-level ones by WIT name, interfaces by full WIT name). */
-function linkerWith(imports: HostImports = {}, engine?: Engine): ComponentLinker {
-  const linker = new ComponentLinker(engine)
-  if (imports.root) linker.define(imports.root)
-  for (const [iface, fns] of Object.entries(imports.interfaces ?? {})) linker.define(iface, fns)
-  return linker
-}
 
-/** A fresh instance of a fixture on wasmtime-node: its exports. */
-function ours(name: string, imports: HostImports = {}, store = new Store()): Exports {
-  return linkerWith(imports, store.engine).instantiate(store, component(name, store.engine)).exports as Exports
-}
 
-/**
- * An export: `name` (a root function, by its WIT name on our side and jco's camelCase name on
- * jco's), or `iface#name` (a function of an exported interface: camelCase on both sides).
- */
-function pick(exports: Exports, ref: string, side: 'ours' | 'jco'): Fn {
-  const [iface, name] = ref.includes('#') ? (ref.split('#') as [string, string]) : [undefined, ref]
-  const holder = iface === undefined ? exports : exports[iface]
-  const key = iface === undefined && side === 'ours' ? name : camel(name)
-  const f = holder?.[key]
-  if (typeof f !== 'function') throw new Error(`${side}: export ${ref} (${key}) is not a function: ${show(f)}`)
-  return f as Fn
-}
 
-/** `outcome` (helpers/jco.ts) of a promise: its value, its ComponentError payload, or what else it rejected with. */
-async function settled(p: Promise<unknown>): Promise<Outcome> {
-  try {
-    const v = await p
-    return outcome(() => v)
-  } catch (e) {
-    return outcome(() => {
-      throw e
-    })
-  }
-}
 
 function assertBusy(t: ExecutionContext, e: unknown, what: string): void {
   assertError(t, e, StoreStateError, 'ERR_STORE_BUSY', what)
@@ -128,69 +81,8 @@ function deferred<T>() {
 // host.wat's host functions: synchronous (for jco, and as the behaviour), and made asynchronous
 // ---------------------------------------------------------------------------------------------
 
-/** The host functions of host.wat, recording each call in `log` (as in component.test.ts). */
-function hostImports(log: unknown[][]): HostImports {
-  return {
-    root: {
-      log: (msg: string) => {
-        log.push(['log', msg])
-      },
-      'get-greeting': (name: string) => {
-        log.push(['get-greeting', name])
-        return `Hello, ${name}!`
-      },
-    },
-    interfaces: {
-      [HOST_IFACE]: {
-        transform: (p: Point) => {
-          log.push(['transform', p])
-          return { x: p.y, y: -p.x }
-        },
-        describe: (p: Point, label: string) => {
-          log.push(['describe', p, label])
-          return `${label} at (${p.x}, ${p.y})`
-        },
-        // result<u32, string>: a value is ok(value); a ComponentError is err(its payload)
-        lookup: (key: string) => {
-          log.push(['lookup', key])
-          if (key.startsWith('missing')) throw new ComponentError(`no such key: ${key}`)
-          return key.length
-        },
-      },
-    },
-  }
-}
 
-/**
- * The same host functions made asynchronous: each returns a Promise that settles later (after a
- * setTimeout or a setImmediate, in turn) with what the synchronous one returns, or rejects with
- * what it throws. `promises.n` counts the Promises handed to the guest.
- */
-function asyncHost(sync: HostImports, promises = { n: 0 }): HostImports {
-  let turn = 0
-  const later = (f: (...a: any[]) => unknown) => (...args: unknown[]) => {
-    promises.n++
-    return new Promise((resolve, reject) => {
-      const go = () => {
-        try {
-          resolve(f(...args))
-        } catch (e) {
-          reject(e)
-        }
-      }
-      if (turn++ % 2 === 0) setTimeout(go, 1)
-      else setImmediate(go)
-    })
-  }
-  const each = (fns: Record<string, (...a: any[]) => unknown>) => Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, later(f)]))
-  return {
-    root: sync.root && each(sync.root),
-    interfaces: Object.fromEntries(Object.entries(sync.interfaces ?? {}).map(([k, fns]) => [k, each(fns)])),
-  }
-}
 
-/** A call of the oracle tables: the export, then its arguments. */
-type Case = [ref: string, ...args: unknown[]]
 
 const HOST_CASES: readonly Case[] = [
   ['run-log', 'héllo wörld'], ['run-log', ''],

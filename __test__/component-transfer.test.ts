@@ -24,13 +24,11 @@
 // interface, no imports), resources.wat (a host resource `logger`, a guest resource `counter`).
 import test, { type ExecutionContext } from 'ava'
 import * as path from 'node:path'
-import { inspect } from 'node:util'
 import * as vm from 'node:vm'
 import { Worker } from 'node:worker_threads'
 
 import {
   Component,
-  ComponentError,
   ComponentInstance,
   ComponentLinker,
   ComponentResource,
@@ -48,12 +46,10 @@ import type { ReceiveImports, StoreObject, StoreTransfer } from '../dist/index.j
 import { assertError, assertTrap, rejection, thrown } from './helpers/assert'
 import { settle } from './helpers/gc'
 import { fn } from './helpers/util'
-import { type HostImports, type Outcome, camel, jco, jcoInstance, fixture, outcome } from './helpers/jco'
+import { type Case, type Exports, HOST_IFACE, asyncHost, component, hostImports, linkerWith, pick, settled, show } from './helpers/components'
+import { type HostImports, type Outcome, camel, jco, jcoInstance, outcome } from './helpers/jco'
 
-type Exports = Record<string, any>
-type Fn = ((...args: any[]) => any) & { callAsync: (...args: any[]) => Promise<any> }
 
-const HOST_IFACE = 'acme:plugin/host@0.1.0'
 const API = 'acme:plugin/api@0.1.0'
 const RES_HOST = 'acme:res/host@0.1.0'
 const COUNTERS = 'acme:res/counters@0.1.0'
@@ -62,23 +58,8 @@ const DIST = path.resolve(__dirname, '..', 'dist', 'index.js')
 const MOVED = 'ERR_STORE_MOVED'
 const RELINK = 'Store.receive: host functions to re-bind: '
 
-const show = (v: unknown) => inspect(v, { breakLength: Infinity, maxStringLength: 40, maxArrayLength: 8, depth: 4 })
 
-const compiled = new Map<string, Component>()
-/** A fixture compiled once for the file (Engine.default), from its committed binary. */
-function component(name: string): Component {
-  let c = compiled.get(name)
-  if (!c) compiled.set(name, (c = new Component(Engine.default, fixture(`${name}.wasm`))))
-  return c
-}
 
-/** A linker with these host functions (root-level ones by WIT name, interfaces by full WIT name). */
-function linkerWith(imports: HostImports = {}): ComponentLinker {
-  const linker = new ComponentLinker()
-  if (imports.root) linker.define(imports.root)
-  for (const [iface, fns] of Object.entries(imports.interfaces ?? {})) linker.define(iface, fns)
-  return linker
-}
 
 /** The same host functions as `Store.receive` takes them: root ones under '', keys by WIT or camelCase name. */
 function receiveImports(h: HostImports, naming: 'wit' | 'camel' = 'wit'): ReceiveImports {
@@ -96,15 +77,6 @@ function componentOf(objects: Record<string, StoreObject>, name: string): Compon
   return o
 }
 
-/** An export: `name` (a root function; WIT name on our side, camelCase on jco's) or `iface#name`. */
-function pick(exports: Exports, ref: string, side: 'ours' | 'jco'): Fn {
-  const [iface, name] = ref.includes('#') ? (ref.split('#') as [string, string]) : [undefined, ref]
-  const holder = iface === undefined ? exports : exports[iface]
-  const key = iface === undefined && side === 'ours' ? name : camel(name)
-  const f = holder?.[key]
-  if (typeof f !== 'function') throw new Error(`${side}: export ${ref} (${key}) is not a function: ${show(f)}`)
-  return f as Fn
-}
 
 /** `f` throws StoreStateError ERR_STORE_MOVED. */
 function assertMoved(t: ExecutionContext, f: () => unknown, what: string): void {
@@ -119,76 +91,13 @@ function gapsOf(t: ExecutionContext, e: unknown, what: string): string[] {
   return message.slice(RELINK.length).split('; ')
 }
 
-/** What a Promise settled with, in `outcome`'s shape. */
-async function settled(p: Promise<unknown>): Promise<Outcome> {
-  let v: unknown
-  try {
-    v = await p
-  } catch (e) {
-    return outcome(() => {
-      throw e
-    })
-  }
-  return outcome(() => v)
-}
 
 // ---------------------------------------------------------------------------------------------
 // host.wat: host functions at the root and in an interface
 // ---------------------------------------------------------------------------------------------
 
-/** The host functions of host.wat, recording each call in `log` (as component.test.ts's). */
-function hostImports(log: unknown[][]): HostImports {
-  return {
-    root: {
-      log: (msg: string) => {
-        log.push(['log', msg])
-      },
-      'get-greeting': (name: string) => {
-        log.push(['get-greeting', name])
-        return `Hello, ${name}!`
-      },
-    },
-    interfaces: {
-      [HOST_IFACE]: {
-        transform: (p: { x: number; y: number }) => {
-          log.push(['transform', p])
-          return { x: p.y, y: -p.x }
-        },
-        describe: (p: { x: number; y: number }, label: string) => {
-          log.push(['describe', p, label])
-          return `${label} at (${p.x}, ${p.y})`
-        },
-        lookup: (key: string) => {
-          log.push(['lookup', key])
-          if (key.startsWith('missing')) throw new ComponentError(`no such key: ${key}`)
-          return key.length
-        },
-      },
-    },
-  }
-}
 
-/** The same host functions returning Promises that settle a little later (a rejection for a throw). */
-function asyncHost(sync: HostImports): HostImports {
-  const later = (f: (...a: any[]) => unknown) => (...args: unknown[]) =>
-    new Promise((resolve, reject) => {
-      setTimeout(() => {
-        try {
-          resolve(f(...args))
-        } catch (e) {
-          reject(e)
-        }
-      }, 1)
-    })
-  const each = (fns: Record<string, (...a: any[]) => unknown>) => Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, later(f)]))
-  return {
-    root: sync.root && each(sync.root),
-    interfaces: Object.fromEntries(Object.entries(sync.interfaces ?? {}).map(([k, fns]) => [k, each(fns)])),
-  }
-}
 
-/** A call of the oracle tables: the export, then its arguments. */
-type Case = [ref: string, ...args: unknown[]]
 
 const HOST_CASES: readonly Case[] = [
   ['run-log', 'héllo wörld'], ['run-log', ''],

@@ -11,7 +11,6 @@
 import test, { type ExecutionContext } from 'ava'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { inspect } from 'node:util'
 import { Worker } from 'node:worker_threads'
 
 import {
@@ -29,52 +28,18 @@ import {
   wat2wasm,
 } from '../dist/index.js'
 import { assertError, assertTimeoutFired, assertTrap, thrown, timedThrow } from './helpers/assert'
+import { type Case, type Exports, component, hostImports, linkerWith, ours, pick, show } from './helpers/components'
 import { COMPONENTS, type HostImports, camel, fixture, jco, jcoInstance, outcome } from './helpers/jco'
 import { program, seededBytes, tempDir } from './helpers/programs'
 import { deepFrozen, plainData } from './helpers/util'
 
-type Exports = Record<string, any>
-type Fn = (...args: any[]) => any
 
 const text = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8')
-const show = (v: unknown) => inspect(v, { breakLength: Infinity, maxStringLength: 24, maxArrayLength: 6, depth: 4 })
 
-const compiled = new Map<string, Component>()
-/** A fixture compiled once for the file (Engine.default), from its committed binary. */
-function component(name: string): Component {
-  let c = compiled.get(name)
-  if (!c) compiled.set(name, (c = new Component(Engine.default, fixture(`${name}.wasm`))))
-  return c
-}
 
-/** A linker with these host functions (root-level ones by WIT name, interfaces by full WIT name). */
-function linkerWith(imports: HostImports = {}, engine?: Engine): ComponentLinker {
-  const linker = new ComponentLinker(engine)
-  if (imports.root) linker.define(imports.root)
-  for (const [iface, fns] of Object.entries(imports.interfaces ?? {})) linker.define(iface, fns)
-  return linker
-}
 
-/** A fresh instance of a fixture on wasmtime-node: its exports. */
-function ours(name: string, imports: HostImports = {}, store = new Store()): Exports {
-  return linkerWith(imports).instantiate(store, component(name)).exports as Exports
-}
 
-/**
- * An export: `name` (a root function, by its WIT name on our side and jco's camelCase name on
- * jco's), or `iface#name` (a function of an exported interface: camelCase on both sides).
- */
-function pick(exports: Exports, ref: string, side: 'ours' | 'jco'): Fn {
-  const [iface, name] = ref.includes('#') ? (ref.split('#') as [string, string]) : [undefined, ref]
-  const holder = iface === undefined ? exports : exports[iface]
-  const key = iface === undefined && side === 'ours' ? name : camel(name)
-  const f = holder?.[key]
-  if (typeof f !== 'function') throw new Error(`${side}: export ${ref} (${key}) is not a function: ${show(f)}`)
-  return f as Fn
-}
 
-/** A call of the oracle tables: the export, then its arguments. */
-type Case = [ref: string, ...args: unknown[]]
 
 /**
  * Runs every case on a fresh instance of the fixture on each side and requires the same outcome
@@ -497,38 +462,6 @@ test('jco oracle: the functions of an exported interface', async (t) => {
   ])
 })
 
-/** The host functions of host.wat, recording each call in `log`. */
-function hostImports(log: unknown[][]): HostImports {
-  return {
-    root: {
-      log: (msg: string) => {
-        log.push(['log', msg])
-      },
-      'get-greeting': (name: string) => {
-        log.push(['get-greeting', name])
-        return `Hello, ${name}!`
-      },
-    },
-    interfaces: {
-      'acme:plugin/host@0.1.0': {
-        transform: (p: { x: number; y: number }) => {
-          log.push(['transform', p])
-          return { x: p.y, y: -p.x }
-        },
-        describe: (p: { x: number; y: number }, label: string) => {
-          log.push(['describe', p, label])
-          return `${label} at (${p.x}, ${p.y})`
-        },
-        // result<u32, string>: a value is ok(value); an error with a `payload` is err(payload)
-        lookup: (key: string) => {
-          log.push(['lookup', key])
-          if (key.startsWith('missing')) throw new ComponentError(`no such key: ${key}`)
-          return key.length
-        },
-      },
-    },
-  }
-}
 
 test('jco oracle: host functions at the root and in an interface, strings and records both ways, result errors from the host', async (t) => {
   const logs = await sameAsJco(t, 'host', [
