@@ -851,7 +851,7 @@ unsafe fn call_js(env: js::Env, ctx: &AsyncCall, slot: u32, params: &[ValRaw], t
     // SAFETY: on the JS thread (TSFN or promise callback); the AwaitedHostCall's caller is on the stack of callers while the wasm thread waits.
     unsafe {
         let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
-        let f = js::get_element(env, fns, slot)?;
+        let f = ctx.core.host_fn(fns, slot)?;
         let mut argv = Vec::with_capacity(params.len());
         {
             let mut cx = ctx.core.cx()?;
@@ -876,7 +876,7 @@ unsafe fn call_component_js(
     // SAFETY: on the JS thread, with the guest's context on the stack of callers.
     unsafe {
         let fns = js::reference_value(env, ctx.fns).ok_or_else(|| Fail::internal("host function table is gone"))?;
-        let f = js::get_element(env, fns, slot)?;
+        let f = ctx.core.host_fn(fns, slot)?;
         let argv = {
             let mut cx = ctx.core.cx()?;
             let mut cv = Conv::new(env, fns, &ctx.core, &mut cx);

@@ -60,7 +60,7 @@ unsafe fn invoke(cv: &mut Conv<'_, '_>, slot: u32, ty: &ComponentFunc, params: &
     let env = cv.env;
     // SAFETY: on the JS thread inside a host call; handles are live in the open scope.
     unsafe {
-        let f = js::get_element(env, cv.fns, slot)?;
+        let f = cv.core.host_fn(cv.fns, slot)?;
         let argv = host_args(cv, ty, params)?;
         let ret = match js::call_function(env, f, &argv) {
             // No component value is a Promise: a synchronous call cannot await it.

@@ -208,7 +208,7 @@ unsafe fn invoke_host(
 ) -> Res<()> {
     // SAFETY: on the JS thread inside a host call or callback; handles are live in the open scope.
     unsafe {
-        let f = js::get_element(env, fns, slot)?;
+        let f = core.host_fn(fns, slot)?;
         let mut argv: SmallVec<[js::Value; 8]> = SmallVec::with_capacity(params.len());
         {
             let mut cx = core.cx()?;
@@ -311,6 +311,33 @@ pub unsafe fn vals_value(env: js::Env, vals: &[Val], core: &StoreCore, cx: &mut 
     }
 }
 
+/// A call's raw results as its JS value: one → the value, none → undefined, several → an array;
+/// `one` converts each.
+///
+/// SAFETY (caller): on the JS thread inside a callback's handle scope.
+#[inline]
+unsafe fn raw_results_value(
+    env: js::Env,
+    raw: &[ValRaw],
+    results: &[ValType],
+    mut one: impl FnMut(ValRaw, &ValType) -> Res<js::Value>,
+) -> Res<js::Value> {
+    match results.len() {
+        // SAFETY: the caller's contract.
+        0 => Ok(unsafe { js::undefined(env) }),
+        1 => one(raw[0], &results[0]),
+        len => {
+            // SAFETY: the caller's contract.
+            let arr = unsafe { js::array(env, len)? };
+            for (i, ty) in results.iter().enumerate() {
+                // SAFETY: the caller's contract; `arr` is a live handle of this scope.
+                unsafe { js::set_element(env, arr, i as u32, one(raw[i], ty)?)? };
+            }
+            Ok(arr)
+        }
+    }
+}
+
 /// What an invoker's callback needs: everything about one function, resolved once.
 struct Invoker {
     core: Rc<StoreCore>,
@@ -318,7 +345,12 @@ struct Invoker {
     params: Rc<[ValType]>,
     results: Rc<[ValType]>,
     has_refs: bool,
+    /// Numeric, with at most `PLAIN_SLOTS` params and results: eligible for `call_plain`.
+    plain: bool,
 }
+
+/// The raw slots a plain call converts into on the stack.
+const PLAIN_SLOTS: usize = 8;
 
 /// A function's parameter and result types, shared between invokers.
 pub type Signature = (Rc<[ValType]>, Rc<[ValType]>);
@@ -363,6 +395,11 @@ impl Invoker {
     /// declared number of arguments). Were it wrong, the missing values stay zero — null for
     /// references — never uninitialised memory.
     fn call(&self, env: js::Env, fns: js::Value, args: &[js::Value]) -> Res<js::Value> {
+        if self.plain
+            && let Some(r) = self.call_plain(env, fns, args)
+        {
+            return r;
+        }
         self.core.enter(fns, |mut cx| {
             if self.has_refs {
                 // References converted to raw form stay rooted until the scope ends.
@@ -391,23 +428,29 @@ impl Invoker {
             unsafe { self.func.call_unchecked(&mut *cx, &mut raw[..] as *mut [ValRaw]) }.map_err(|e| self.core.wasm_error(e, false))?;
         }
         // SAFETY: converting on the JS thread within this callback's scope.
-        unsafe {
-            match self.results.len() {
-                0 => Ok(js::undefined(env)),
-                1 => values::from_raw(env, raw[0], &self.results[0], &self.core, cx),
-                len => {
-                    let arr = js::array(env, len)?;
-                    for (i, ty) in self.results.iter().enumerate() {
-                        js::set_element(env, arr, i as u32, values::from_raw(env, raw[i], ty, &self.core, cx)?)?;
-                    }
-                    Ok(arr)
-                }
-            }
-        }
+        unsafe { raw_results_value(env, &raw, &self.results, |v, ty| values::from_raw(env, v, ty, &self.core, cx)) }
     }
 }
 
 impl Invoker {
+    /// The hot path (measured in bench/calls.mjs): a numeric signature, converted on the stack,
+    /// entered with `enter_plain`. `None` when the store needs `enter`'s general work.
+    #[inline]
+    fn call_plain(&self, env: js::Env, fns: js::Value, args: &[js::Value]) -> Option<Res<js::Value>> {
+        let mut raw = [ValRaw::i32(0); PLAIN_SLOTS];
+        let called = self.core.enter_plain(fns, |store| {
+            for (i, (a, ty)) in args.iter().zip(self.params.iter()).enumerate() {
+                // SAFETY: `a` is an argument handle of this callback; the type is numeric.
+                raw[i] = unsafe { values::quick_to_raw(env, *a, ty)? };
+            }
+            // SAFETY: `raw` holds one value of each (numeric) parameter type, converted by its
+            // declared type, and has room for every result (`plain` caps both at its length).
+            Ok(unsafe { self.func.call_unchecked(store, &mut raw[..] as *mut [ValRaw]) })
+        })?;
+        // SAFETY: converting numbers on the JS thread within this callback's scope.
+        Some(called.and_then(|()| unsafe { raw_results_value(env, &raw, &self.results, |v, ty| values::quick_from_raw(env, v, ty)) }))
+    }
+
     /// A synchronous call of an async store's export: wasmtime runs it on a fiber, driven here on
     /// the JS thread (`block_here`), with its host functions run on this thread's stack.
     fn call_here(&self, cx: &mut StoreContextMut<'_, Host>, raw: &mut [ValRaw]) -> Res<()> {
@@ -490,7 +533,8 @@ impl NativeFunc {
 /// A native JS function `(fns, ...args) => result` that calls `func` (see `NativeFunc::invoker`).
 pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, (params, results): Signature) -> Res<js::Value> {
     let has_refs = params.iter().chain(results.iter()).any(|t| t.is_ref());
-    let inv = Box::new(Invoker { core: core.clone(), func, params, results, has_refs });
+    let plain = !has_refs && params.len().max(results.len()) <= PLAIN_SLOTS;
+    let inv = Box::new(Invoker { core: core.clone(), func, params, results, has_refs, plain });
     let data = Box::into_raw(inv) as *mut std::ffi::c_void;
     let mut f = ptr::null_mut();
     // SAFETY: creating a function on this env; on failure we reclaim the box ourselves.

@@ -114,6 +114,52 @@ pub unsafe fn to_val(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreCon
 /// `to_val` straight into the raw form `Func::call_unchecked` takes. References are rooted in
 /// the caller's `RootScope`, which must outlive the call.
 pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreContextMut<'_, Host>) -> Res<ValRaw> {
+    match ty {
+        // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
+        ValType::Ref(_) => unsafe { to_val(env, v, ty, cx)?.to_raw(&mut *cx).map_err(|e| Fail::wasmtime(format!("{e:#}"))) },
+        // SAFETY: as above.
+        _ => unsafe { quick_to_raw(env, v, ty) },
+    }
+}
+
+/// `num_to_raw` with the common case first: a number that is an i32 or, for floats, any
+/// number, read with one N-API call; everything else (u32 range, errors, i64, v128) goes the
+/// general way.
+#[inline(always)]
+pub unsafe fn quick_to_raw(env: js::Env, v: js::Value, ty: &ValType) -> Res<ValRaw> {
+    let mut x = 0.0f64;
+    if matches!(ty, ValType::I32 | ValType::F32 | ValType::F64)
+        // SAFETY: `v` is a live handle; napi_get_value_double only reads it.
+        && unsafe { napi::sys::napi_get_value_double(env, v, &mut x) } == napi::sys::Status::napi_ok
+    {
+        match ty {
+            ValType::F64 => return Ok(ValRaw::f64(x.to_bits())),
+            ValType::F32 => return Ok(ValRaw::f32((x as f32).to_bits())),
+            _ if (x as i32) as f64 == x => return Ok(ValRaw::i32(x as i32)),
+            _ => {}
+        }
+    }
+    // SAFETY: per this function's contract.
+    unsafe { num_to_raw(env, v, ty) }
+}
+
+/// `num_from_raw` with an i32 result made inline.
+#[inline(always)]
+pub unsafe fn quick_from_raw(env: js::Env, raw: ValRaw, ty: &ValType) -> Res<js::Value> {
+    if let ValType::I32 = ty {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: `env` is this thread's live env, inside a callback.
+        if unsafe { napi::sys::napi_create_int32(env, raw.get_i32(), &mut out) } == napi::sys::Status::napi_ok {
+            return Ok(out);
+        }
+    }
+    // SAFETY: per this function's contract.
+    unsafe { num_from_raw(env, raw, ty) }
+}
+
+/// `to_raw` of a numeric type (no store needed). A reference type is an internal error.
+#[inline]
+pub unsafe fn num_to_raw(env: js::Env, v: js::Value, ty: &ValType) -> Res<ValRaw> {
     // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         Ok(match ty {
@@ -122,7 +168,7 @@ pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreCon
             ValType::F32 => ValRaw::f32((number(env, v, "a number (f32)")? as f32).to_bits()),
             ValType::F64 => ValRaw::f64(number(env, v, "a number (f64)")?.to_bits()),
             ValType::V128 => ValRaw::v128(v128_of(env, v)?),
-            ValType::Ref(_) => to_val(env, v, ty, cx)?.to_raw(&mut *cx).map_err(|e| Fail::wasmtime(format!("{e:#}")))?,
+            ValType::Ref(_) => return Err(Fail::internal("a reference in a numeric conversion")),
         })
     }
 }
@@ -132,15 +178,27 @@ pub unsafe fn from_raw(env: js::Env, raw: ValRaw, ty: &ValType, core: &StoreCore
     // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
     unsafe {
         match ty {
+            ValType::Ref(_) => {
+                let val = Val::from_raw(&mut *cx, raw, ty.clone());
+                from_val(env, &val, core, cx)
+            }
+            _ => quick_from_raw(env, raw, ty),
+        }
+    }
+}
+
+/// `from_raw` of a numeric type (no store needed). A reference type is an internal error.
+#[inline]
+pub unsafe fn num_from_raw(env: js::Env, raw: ValRaw, ty: &ValType) -> Res<js::Value> {
+    // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
+    unsafe {
+        match ty {
             ValType::I32 => js::i32_value(env, raw.get_i32()),
             ValType::I64 => js::bigint_value(env, raw.get_i64()),
             ValType::F32 => js::f64_value(env, f32::from_bits(raw.get_f32()) as f64),
             ValType::F64 => js::f64_value(env, f64::from_bits(raw.get_f64())),
             ValType::V128 => js::uint8_array_copy(env, &raw.get_v128().to_le_bytes()),
-            ValType::Ref(_) => {
-                let val = Val::from_raw(&mut *cx, raw, ty.clone());
-                from_val(env, &val, core, cx)
-            }
+            ValType::Ref(_) => Err(Fail::internal("a reference in a numeric conversion")),
         }
     }
 }

@@ -128,6 +128,23 @@ pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<Engin
     Some(use_ticker(info))
 }
 
+impl Control {
+    /// Whether an outermost call needs none of `begin_call`'s work: no timeout and no tick
+    /// deadline (a worker's exit watch is the caller's to rule out).
+    #[inline]
+    pub fn is_plain(&self) -> bool {
+        self.default_timeout.is_none() && self.next_timeout.is_none() && self.ticks_left.is_none()
+    }
+
+    /// `begin_call` for a plain call (`is_plain`): no deadline, nothing watched.
+    #[inline]
+    pub fn begin_plain(&mut self) {
+        self.deadline = None;
+        self.watch_exit = false;
+        self.ticks_seen = 0;
+    }
+}
+
 fn fuel_error(e: wasmtime::Error) -> Fail {
     Fail::with("WasmtimeError", "ERR_FUEL_UNAVAILABLE", format!("{e:#} (create the engine with consumeFuel: true)"))
 }

@@ -222,6 +222,10 @@ pub struct StoreCore {
     fuel_given: Cell<bool>,
     /// Owned guest resources whose JS objects were collected: dropped at the next component call.
     deferred_drops: RefCell<Vec<wasmtime::component::ResourceAny>>,
+    /// Weak references to the host-function table's functions by slot, made at a slot's first
+    /// call: a host call then skips the array lookup (measured in bench/calls.mjs). Weak, so that
+    /// a function whose closure holds the store does not keep it alive; the table holds them.
+    host_refs: RefCell<Vec<sys::napi_ref>>,
 }
 
 impl StoreCore {
@@ -287,6 +291,7 @@ impl StoreCore {
             interrupt_target: RefCell::new(interrupt_target),
             fuel_given: Cell::new(fuel_given),
             deferred_drops: RefCell::new(deferred_drops),
+            host_refs: RefCell::new(Vec::new()),
         });
         core.views_seen_grow.set(core.host_stats().map_or(0, |s| s.grow_count));
         core.account();
@@ -481,6 +486,47 @@ impl StoreCore {
         }
     }
 
+    /// `enter` for the common case, with none of its general work: an outermost synchronous call
+    /// of a live, idle store without WASI output to deliver, timeouts or tick deadlines, on the
+    /// main thread or with an engine without epochs (a worker's call watches for termination).
+    /// `None` (and `f` not run) when `enter` is needed. `f` gets the store itself and returns
+    /// wasmtime's error unmapped (inside `Ok`), so that `wasm_error` runs after the store is
+    /// released.
+    #[inline]
+    pub fn enter_plain<R>(&self, fns: raw::Value, f: impl FnOnce(&mut Store<Host>) -> Res<wasmtime::Result<R>>) -> Option<Res<R>> {
+        if self.state.get() != State::Live || self.async_active.get() || self.reserved.get() != 0 || self.depth.get() != 0 {
+            return None;
+        }
+        // SAFETY: the JS thread is the only one touching `callers` and `store` (see `cx`); at
+        // depth 0 no host call is on the stack, so no `Caller` or context is in use, and the
+        // store reference below is the only one until `f` returns (host calls inside `f` reach
+        // the store through their own `Caller`, as in `enter`).
+        let store = unsafe {
+            if !(*self.callers.get()).is_empty() {
+                return None;
+            }
+            (*self.store.get()).as_deref_mut()?
+        };
+        let h = store.data_mut();
+        if h.is_async || h.wasi.is_some() || !h.control.is_plain() || (self.thread != 0 && self.engine_info.value.epoch_interruption) {
+            return None;
+        }
+        h.interrupt.store(false, Ordering::Relaxed);
+        h.control.begin_plain();
+        h.entry = EntryCtx { env: self.env, fns, core: self as *const StoreCore, route: None };
+        self.depth.set(1);
+        let result = f(&mut *store);
+        self.depth.set(0);
+        // SAFETY: as above; `f` and every host call in it have returned.
+        let store = unsafe { (*self.store.get()).as_deref_mut() };
+        if let Some(store) = store {
+            store.data_mut().entry = EntryCtx::NONE;
+            let stats = HostStats::of(store.data());
+            self.after_wasm_with(stats);
+        }
+        Some(result.and_then(|r| r.map_err(|e| self.wasm_error(e, false))))
+    }
+
     /// The outcome of a call after its queued output went to the JS callbacks: a callback's
     /// exception replaces a successful result; otherwise the call's own error wins.
     fn settle_output<R>(&self, delivered: Res<()>, result: Res<R>) -> Res<R> {
@@ -562,6 +608,33 @@ impl StoreCore {
     pub fn take_host_exception(&self) -> Option<Fail> {
         let r = self.host_exception.replace(ptr::null_mut());
         (!r.is_null()).then_some(Fail::Throw(r))
+    }
+
+    /// The JS function in slot `slot` of the host-function table `fns`.
+    ///
+    /// SAFETY (caller): on the JS thread of this core, inside a handle scope; `fns` is this
+    /// store's table (slots are only ever appended to it, never replaced while the core lives).
+    pub unsafe fn host_fn(&self, fns: raw::Value, slot: u32) -> Res<raw::Value> {
+        let cached = self.host_refs.borrow().get(slot as usize).copied().filter(|r| !r.is_null());
+        // SAFETY: a weak reference of this env (the caller's contract).
+        if let Some(f) = cached.and_then(|r| unsafe { raw::reference_value(self.env, r) }) {
+            return Ok(f);
+        }
+        // SAFETY: the caller's contract.
+        let f = unsafe { raw::get_element(self.env, fns, slot)? };
+        // SAFETY: as above; a weak reference (count 0) to a live handle.
+        if let Ok(r) = unsafe { raw::new_reference(self.env, f, 0) } {
+            let mut refs = self.host_refs.borrow_mut();
+            if refs.len() <= slot as usize {
+                refs.resize(slot as usize + 1, ptr::null_mut());
+            }
+            let old = std::mem::replace(&mut refs[slot as usize], r);
+            if !old.is_null() {
+                // SAFETY: a weak reference of this env whose function was collected; deleted once.
+                unsafe { sys::napi_delete_reference(self.env, old) };
+            }
+        }
+        Ok(f)
     }
 
     pub fn push_caller(&self, c: *mut Caller<'static, Host>) {
@@ -757,7 +830,7 @@ impl StoreCore {
 impl Drop for StoreCore {
     fn drop(&mut self) {
         // Views hold an Rc to the core, so none is alive here; only dead weak refs remain.
-        for r in self.views.get_mut().drain(..) {
+        for r in self.views.get_mut().drain(..).chain(self.host_refs.get_mut().drain(..)).filter(|r| !r.is_null()) {
             // SAFETY: weak refs of this env, deleted once.
             unsafe { sys::napi_delete_reference(self.env, r) };
         }
