@@ -544,6 +544,58 @@ test('instances take imports of every kind: JS functions, Func, Memory, Table, G
   t.is(fn(instance, 'get_global')(), 18)
 })
 
+const EXPORTS_WAT = `(module
+  (func (export "zeta") (result i32) (i32.const 1))
+  (memory (export "alpha") 1)
+  (global (export "mid") i32 (i32.const 7))
+  (table (export "tbl") 1 funcref)
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`
+
+test('instance.exports has the shape of WebAssembly.Instance#exports (V8 on the same bytes is the oracle)', (t) => {
+  const bytes = wat2wasm(EXPORTS_WAT)
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports
+  const ours = new Instance(new Store(), new Module(Engine.default, bytes)).exports
+  t.deepEqual(Object.keys(ours), Object.keys(v8))
+  t.is(Object.getPrototypeOf(ours), Object.getPrototypeOf(v8))
+  t.is(Object.isFrozen(ours), Object.isFrozen(v8))
+  t.is(Object.isExtensible(ours), false)
+  // Each export is one object: read twice, the same value.
+  t.is(ours.add, ours.add)
+  t.is(ours.alpha, ours.alpha)
+  t.is((ours.add as ExportedFunction)(40, 2), (v8.add as (a: number, b: number) => number)(40, 2))
+  t.is((ours.mid as Global).value, (v8.mid as WebAssembly.Global).value)
+  t.is({ ...ours }.zeta, ours.zeta)
+  t.is(Reflect.set(ours, 'add', 1), Reflect.set(v8, 'add', 1))
+  t.is(Reflect.defineProperty(ours, 'extra', { value: 1 }), Reflect.defineProperty(v8, 'extra', { value: 1 }))
+  t.is(typeof ours.add, 'function')
+})
+
+test('instance.exports: an export first read after its store closed throws the store state error', (t) => {
+  const store = new Store()
+  const inst = new Instance(store, new Module(Engine.default, EXPORTS_WAT))
+  const add = inst.exports.add as ExportedFunction
+  store.dispose()
+  const e1 = t.throws(() => inst.exports.zeta)
+  t.is(e1?.constructor.name, 'StoreStateError')
+  t.is((e1 as { code?: string }).code, 'ERR_STORE_CLOSED')
+  const e2 = t.throws(() => add(1, 2))
+  t.is((e2 as { code?: string }).code, 'ERR_STORE_CLOSED')
+})
+
+test('an exported function keeps working when only it is kept (its instance and exports object collected)', async (t) => {
+  const { settle } = await import('./helpers/gc')
+  const store = new Store()
+  const m = new Module(Engine.default, EXPORTS_WAT)
+  // Each callable's invoker is owned by its native instance or Func, which only the callable keeps.
+  const adds = Array.from({ length: 50 }, () => new Instance(store, m).exports.add as ExportedFunction)
+  const viaGetFunc = Array.from({ length: 50 }, () => new Instance(store, m).getFunc('add')!.callable)
+  const mul = new Func(store, { params: ['i32', 'i32'], results: ['i32'] }, (a: number, b: number) => a * b).callable
+  await settle()
+  adds.forEach((add, i) => t.is(add(i, 1000), i + 1000))
+  viaGetFunc.forEach((add, i) => t.is(add(i, 2000), i + 2000))
+  t.is(mul(6, 7), 42)
+})
+
 test('instance.exports, getFunc and getMemory', (t) => {
   const store = new Store()
   const m = new Module(

@@ -86,14 +86,18 @@ function arityError(type: FuncType, got: number): TypeError {
   return typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
 }
 
-type Invoker = (fns: HostFunction[], ...args: unknown[]) => unknown
+/** A function's native invoker: an opaque handle that `invoke` calls (see `NativeFunc.invoker`). */
+type Invoker = unknown
+
+/** The one native function that calls invokers: `invoke(fns, invoker, ...args)`. */
+const invoke = native.NativeFunc.invokeFunction() as (fns: HostFunction[], inv: Invoker, ...args: unknown[]) => unknown
 
 /**
  * The JS function that calls `f`. It calls the function's native invoker directly; common
  * signatures (no references, ≤ 3 params) pass their arguments without building an array.
  */
 function makeCallable(f: Func): ExportedFunction {
-  return callableOf(f._store, f.type, f._native.invoker() as Invoker, () => f)
+  return callableOf(f._store, f.type, f._native.invoker(), () => f)
 }
 
 /**
@@ -102,7 +106,7 @@ function makeCallable(f: Func): ExportedFunction {
  */
 export function exportedCallable(store: Store, n: Native.NativeInstance, name: string, type: FuncType, inv: unknown): ExportedFunction {
   let f: Func | undefined
-  const callable: ExportedFunction = callableOf(store, type, inv as Invoker, () => {
+  const callable: ExportedFunction = callableOf(store, type, inv, () => {
     if (!f) {
       f = Func._wrap(store, n.exportFunc(name)!, type)
       f._callable = callable
@@ -123,44 +127,46 @@ function callableOf(store: Store, type: FuncType, inv: Invoker, funcOf: () => Fu
     call = function (...args: unknown[]) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (args.length !== np) throw arityError(type, args.length)
-      const r = inv(fns, ...(inConv ? inConv(args) : args))
+      const r = invoke(fns, inv, ...(inConv ? inConv(args) : args))
       return outConv ? outConv(r) : r
     }
   } else if (np === 0) {
     call = function () {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 0) throw arityError(type, arguments.length)
-      return inv(fns)
+      return invoke(fns, inv)
     }
   } else if (np === 1) {
     call = function (a: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 1) throw arityError(type, arguments.length)
-      return inv(fns, a)
+      return invoke(fns, inv, a)
     }
   } else if (np === 2) {
     call = function (a: unknown, b: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 2) throw arityError(type, arguments.length)
-      return inv(fns, a, b)
+      return invoke(fns, inv, a, b)
     }
   } else if (np === 3) {
     call = function (a: unknown, b: unknown, c: unknown) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (arguments.length !== 3) throw arityError(type, arguments.length)
-      return inv(fns, a, b, c)
+      return invoke(fns, inv, a, b, c)
     }
   } else {
     call = function (...args: unknown[]) {
       /* use store.transfer(): a wasm function belongs to its store's thread (wasmtime-node) */
       if (args.length !== np) throw arityError(type, args.length)
-      return inv(fns, ...args)
+      return invoke(fns, inv, ...args)
     }
   }
   // Plain assignments (fast properties) for `type` and `callAsync`; `func` is made on demand.
   const callable = call as ExportedFunction & { type: FuncType; callAsync: unknown }
   callable.type = type
   callable.callAsync = (...args: unknown[]) => callAsync(funcOf(), args, inConv, outConv)
+  // `funcOf` holds the native owner of `inv` (the instance or the Func): being reachable from the
+  // callable through this getter is what keeps the invoker alive (crate/call/func.rs `Invokers`).
   Object.defineProperty(callable, 'func', { get: funcOf, enumerable: true })
   return callable
 }

@@ -58,21 +58,78 @@ function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
 }
 
 function buildExports(store: Store, n: Native.NativeInstance, module?: Module): Record<string, ExportValue> {
-  const types = module?._exportFuncTypes()
-  // With the module's types known, functions come as bare invokers (see exportedCallable).
-  const flat = n.exports(!!types) as unknown[]
+  if (module) return LazyExports.make(store, n, module)
+  const flat = n.exports(false) as unknown[]
   const exports: Record<string, ExportValue> = Object.create(null)
   for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i] as string
-    const v = flat[i + 1]
-    if (typeof v === 'function') {
-      exports[name] = exportedCallable(store, n, name, types!.get(name)!, v)
-      continue
-    }
-    const w = wrapExtern(store, v, types?.get(name))
-    if (w) exports[name] = w
+    const w = wrapExtern(store, flat[i + 1])
+    if (w) exports[flat[i] as string] = w
   }
   return Object.freeze(exports)
+}
+
+/**
+ * The exports of an instance of a known module, each made on first use (a per-request instance
+ * then pays only for the exports it uses: bench/instantiate.mjs). A frozen null-prototype object
+ * like `WebAssembly.Instance#exports`, whose properties are getters shared by all instances of
+ * the module (`plans`); the values are cached in the private state.
+ */
+class LazyExports {
+  readonly #store: Store
+  readonly #native: Native.NativeInstance
+  readonly #values: Array<ExportValue | undefined>
+
+  private constructor(store: Store, n: Native.NativeInstance, count: number) {
+    this.#store = store
+    this.#native = n
+    this.#values = new Array(count)
+  }
+
+  static make(store: Store, n: Native.NativeInstance, module: Module): Record<string, ExportValue> {
+    const plan = planOf(module)
+    const o = new LazyExports(store, n, plan.names.length)
+    Object.defineProperties(o, plan.descriptors)
+    Object.setPrototypeOf(o, null)
+    return Object.freeze(o) as unknown as Record<string, ExportValue>
+  }
+
+  /** Export `i` of `o`'s instance, made on first use. */
+  static at(o: unknown, i: number, plan: ExportPlan): ExportValue {
+    if (!(typeof o === 'object' && o !== null && #values in o)) throw typeError('an instance export getter was called on another object', 'ERR_INVALID_THIS')
+    const e = o as LazyExports
+    let v = e.#values[i]
+    if (v === undefined) {
+      const name = plan.names[i]!
+      const type = plan.funcTypes.get(name)
+      const n = e.#native.getExport(name, !!type)
+      v = (type && n !== null ? exportedCallable(e.#store, e.#native, name, type, n) : wrapExtern(e.#store, n)) ?? undefined
+      e.#values[i] = v
+    }
+    return v!
+  }
+}
+
+/** What the lazy exports of a module's instances share. */
+interface ExportPlan {
+  names: string[]
+  funcTypes: Map<string, FuncType>
+  descriptors: PropertyDescriptorMap
+}
+
+const plans = new WeakMap<Module, ExportPlan>()
+
+function planOf(module: Module): ExportPlan {
+  let plan = plans.get(module)
+  if (!plan) {
+    const names = module.exports.map((e) => e.name)
+    const descriptors: PropertyDescriptorMap = {}
+    const p: ExportPlan = { names, funcTypes: module._exportFuncTypes(), descriptors }
+    names.forEach((name, i) => {
+      descriptors[name] = { enumerable: true, configurable: false, get(this: unknown) { return LazyExports.at(this, i, p) } }
+    })
+    plans.set(module, (plan = p))
+  }
+  return plan
 }
 
 /**

@@ -9,7 +9,7 @@ use crate::api::store::NativeStore;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::raw;
 use crate::base::types;
-use crate::call::func::{HostKey, NativeFunc, host_func, invoker_value};
+use crate::call::func::{HostKey, NativeFunc, host_func, invoke_function};
 use crate::call::values;
 
 #[napi]
@@ -43,17 +43,22 @@ impl NativeFunc {
         })
     }
 
-    /// A native JS function `(fns, ...args) => result` that calls this function; `fns` is the
-    /// store's host-function table. `lib/` wraps it into the public callable.
+    /// The native function that calls invokers: `invoke(fns, invoker, ...args)` (see `invoker`).
+    #[napi(catch_unwind)]
+    pub fn invoke_function(env: Env) -> napi::Result<Unknown<'static>> {
+        throwing(&env, || {
+            let f = invoke_function(env.raw())?;
+            // SAFETY: `f` was just created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
+        })
+    }
+
+    /// This function's invoker: what `invoke(fns, invoker, ...args)` calls, with `fns` the
+    /// store's host-function table. `lib/` wraps the pair into the public callable.
     #[napi(catch_unwind)]
     pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
-            let f = invoker_value(
-                env.raw(),
-                self.core(),
-                self.func,
-                (self.params.iter().cloned().collect(), self.results.iter().cloned().collect()),
-            )?;
+            let f = self.invokers.external(env.raw(), "", self.core(), self.func, || (self.params.clone(), self.results.clone()))?;
             // SAFETY: `f` was just created in this callback's scope.
             Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
         })

@@ -13,7 +13,7 @@ use crate::api::table::NativeTable;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::base::raw;
-use crate::call::func::{NativeFunc, invoker_value, signature};
+use crate::call::func::{Invokers, NativeFunc, signature};
 use crate::store::core::{Host, StoreCore};
 
 const OTHER_STORE: &str = "an object of another store was used with this store";
@@ -65,15 +65,25 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
 pub struct NativeInstance {
     core: Rc<StoreCore>,
     pub(crate) instance: Instance,
+    /// The invokers of the exported functions used from JS (see `Invokers`).
+    invokers: Invokers,
     _live: Live,
 }
 
 impl NativeInstance {
     pub fn new(core: Rc<StoreCore>, instance: Instance) -> Self {
-        NativeInstance { core, instance, _live: Live::new(Kind::Instance) }
+        NativeInstance { core, instance, invokers: Invokers::default(), _live: Live::new(Kind::Instance) }
     }
     pub fn core(&self) -> &Rc<StoreCore> {
         &self.core
+    }
+
+    /// An export's JS form: its wrapper, or with `invoker` a function's invoker (see `exports`).
+    fn export_value(&self, env: &Env, name: &str, ext: Extern, invoker: bool, cx: &StoreContextMut<'_, Host>) -> Res<raw::Value> {
+        match ext {
+            Extern::Func(f) if invoker => self.invokers.external(env.raw(), name, &self.core, f, || signature(&f.ty(cx))),
+            ext => extern_value(env, &self.core, ext, cx),
+        }
     }
 
     /// This instance as a JS object, made the light way (see `raw::light_instance`): one is made
@@ -101,18 +111,28 @@ impl NativeInstance {
             let pending = |_| Fail::Pending;
             let mut out = env.create_array(exports.len() as u32 * 2).map_err(pending)?;
             for (i, (name, ext)) in exports.into_iter().enumerate() {
-                let v = match ext {
-                    Extern::Func(f) if invokers == Some(true) => {
-                        let ty = f.ty(&cx);
-                        invoker_value(env.raw(), &self.core, f, signature(&ty))?
-                    }
-                    ext => extern_value(env, &self.core, ext, &cx)?,
-                };
+                let v = self.export_value(env, &name, ext, invokers == Some(true), &cx)?;
                 out.set(2 * i as u32, name).map_err(pending)?;
                 // SAFETY: `v` is a handle created in this callback's scope.
                 out.set(2 * i as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), v) }).map_err(pending)?;
             }
             Ok(out)
+        })
+    }
+
+    /// Export `name` as `exports` gives it (null if there is none): lib/instance.ts makes an
+    /// instance's exports on first use, one by one.
+    #[napi(catch_unwind)]
+    pub fn get_export<'a>(&self, env: &'a Env, name: String, invoker: bool) -> napi::Result<Unknown<'a>> {
+        throwing(env, || {
+            let mut cx = self.core.cx()?;
+            let v = match self.instance.get_export(&mut cx, &name) {
+                Some(ext) => self.export_value(env, &name, ext, invoker, &cx)?,
+                // SAFETY: on the JS thread, inside this callback.
+                None => unsafe { raw::null(env.raw()) },
+            };
+            // SAFETY: `v` is a handle created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
         })
     }
 

@@ -475,9 +475,8 @@ unsafe extern "C" fn invoker_callback(env: sys::napi_env, info: sys::napi_callba
     const INLINE: usize = 9;
     let mut argc = INLINE;
     let mut argv: [sys::napi_value; INLINE] = [ptr::null_mut(); INLINE];
-    let mut data: *mut std::ffi::c_void = ptr::null_mut();
     // SAFETY: standard use of napi_get_cb_info with a buffer of `argc` slots.
-    unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+    unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
     let mut heap: Vec<sys::napi_value>;
     let args: &[sys::napi_value] = if argc <= INLINE {
         &argv[..argc]
@@ -487,12 +486,19 @@ unsafe extern "C" fn invoker_callback(env: sys::napi_env, info: sys::napi_callba
         unsafe { sys::napi_get_cb_info(env, info, &mut argc, heap.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
         &heap[..]
     };
-    // SAFETY: `data` is the `Invoker` boxed by `NativeFunc::invoker`, freed only by the finalizer
-    // of this very function object, which is alive while it is being called.
-    let inv = unsafe { &*(data as *const Invoker) };
-    let result = catch_unwind(AssertUnwindSafe(|| match args.split_first() {
-        Some((fns, rest)) => inv.call(env, *fns, rest),
-        None => Err(Fail::internal("invoker called without its host-function table")),
+    let result = catch_unwind(AssertUnwindSafe(|| match args {
+        [fns, ext, rest @ ..] => {
+            let mut data: *mut std::ffi::c_void = ptr::null_mut();
+            // SAFETY: `ext` is an argument handle; napi_get_value_external checks its kind.
+            if unsafe { sys::napi_get_value_external(env, *ext, &mut data) } != sys::Status::napi_ok || data.is_null() {
+                return Err(Fail::internal("invoke called without an invoker"));
+            }
+            // SAFETY: lib/func.ts passes an invoker made by `Invokers::external` (the only
+            // externals this addon makes), whose owner its callable keeps alive (see `Invokers`).
+            let inv = unsafe { &*(data as *const Invoker) };
+            inv.call(env, *fns, rest)
+        }
+        _ => Err(Fail::internal("invoke called without its host-function table and invoker")),
     }));
     let fail = match result {
         Ok(Ok(v)) => return v,
@@ -504,11 +510,6 @@ unsafe extern "C" fn invoker_callback(env: sys::napi_env, info: sys::napi_callba
     ptr::null_mut()
 }
 
-unsafe extern "C" fn invoker_finalize(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
-    // SAFETY: `data` is the `Box<Invoker>` leaked in `NativeFunc::invoker`, released once here.
-    drop(unsafe { Box::from_raw(data as *mut Invoker) });
-}
-
 /// A function of a store, with its types resolved once: an exported function's `.func`, a
 /// host function made by `new Func`, a funcref in JS.
 #[napi]
@@ -517,12 +518,13 @@ pub struct NativeFunc {
     pub(crate) func: Func,
     pub(crate) params: Rc<[ValType]>,
     pub(crate) results: Rc<[ValType]>,
+    pub(crate) invokers: Invokers,
 }
 
 impl NativeFunc {
     pub fn new(core: Rc<StoreCore>, func: Func, cx: impl AsContext) -> NativeFunc {
         let (params, results) = signature(&func.ty(cx));
-        NativeFunc { core, func, params, results }
+        NativeFunc { core, func, params, results, invokers: Invokers::default() }
     }
 
     pub fn core(&self) -> &Rc<StoreCore> {
@@ -530,22 +532,54 @@ impl NativeFunc {
     }
 }
 
-/// A native JS function `(fns, ...args) => result` that calls `func` (see `NativeFunc::invoker`).
-pub fn invoker_value(env: js::Env, core: &Rc<StoreCore>, func: Func, (params, results): Signature) -> Res<js::Value> {
-    let has_refs = params.iter().chain(results.iter()).any(|t| t.is_ref());
-    let plain = !has_refs && params.len().max(results.len()) <= PLAIN_SLOTS;
-    let inv = Box::new(Invoker { core: core.clone(), func, params, results, has_refs, plain });
-    let data = Box::into_raw(inv) as *mut std::ffi::c_void;
-    let mut f = ptr::null_mut();
-    // SAFETY: creating a function on this env; on failure we reclaim the box ourselves.
-    unsafe {
-        let name = c"invoke";
-        if sys::napi_create_function(env, name.as_ptr(), 6, Some(invoker_callback), data, &mut f) != sys::Status::napi_ok
-            || sys::napi_add_finalizer(env, f, data, Some(invoker_finalize), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok
+/// Invokers owned by the native object whose JS callables use them (an instance's exports, a
+/// `Func`), by key (an export's name). Their JS handles are externals without a finalizer: a
+/// finalizer per export is what a per-request instance would pay most for (bench/instantiate.mjs).
+/// lib/func.ts keeps the owner's JS object reachable from every callable holding one, so an
+/// invoker is never freed while it can be called.
+#[derive(Default)]
+pub struct Invokers(RefCell<Vec<(String, Box<Invoker>)>>);
+
+impl Invokers {
+    /// The invoker of `key` as a JS external, made on first request.
+    pub fn external(&self, env: js::Env, key: &str, core: &Rc<StoreCore>, func: Func, sig: impl FnOnce() -> Signature) -> Res<js::Value> {
+        let mut list = self.0.borrow_mut();
+        let data = match list.iter().find(|(k, _)| k == key) {
+            Some((_, inv)) => &**inv as *const Invoker,
+            None => {
+                let inv = Box::new(Invoker::new(core, func, sig()));
+                let data = &*inv as *const Invoker;
+                list.push((key.to_string(), inv));
+                data
+            }
+        };
+        let mut ext = ptr::null_mut();
+        // SAFETY: an external on this env over a boxed invoker that lives as long as `self`.
+        if unsafe { sys::napi_create_external(env, data as *mut std::ffi::c_void, None, ptr::null_mut(), &mut ext) } != sys::Status::napi_ok
         {
-            drop(Box::from_raw(data as *mut Invoker));
-            return Err(Fail::internal("could not create a native function"));
+            return Err(Fail::internal("could not create an invoker"));
         }
+        Ok(ext)
+    }
+}
+
+impl Invoker {
+    fn new(core: &Rc<StoreCore>, func: Func, (params, results): Signature) -> Invoker {
+        let has_refs = params.iter().chain(results.iter()).any(|t| t.is_ref());
+        let plain = !has_refs && params.len().max(results.len()) <= PLAIN_SLOTS;
+        Invoker { core: core.clone(), func, params, results, has_refs, plain }
+    }
+}
+
+/// The one native function `invoke(fns, invoker, ...args)` that calls the invoker's function
+/// (made once per thread by lib/func.ts): a function per export would cost a V8 function
+/// instantiation per export of every per-request instance.
+pub fn invoke_function(env: js::Env) -> Res<js::Value> {
+    let mut f = ptr::null_mut();
+    // SAFETY: creating a function on this env.
+    let status = unsafe { sys::napi_create_function(env, c"invoke".as_ptr(), 6, Some(invoker_callback), ptr::null_mut(), &mut f) };
+    if status != sys::Status::napi_ok {
+        return Err(Fail::internal("could not create a native function"));
     }
     Ok(f)
 }
