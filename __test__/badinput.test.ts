@@ -612,6 +612,9 @@ for (const [what, options, expect] of [
   ['allocator.pooling.totalMemories: 1.5', { allocator: { pooling: { totalMemories: 1.5, totalCoreInstances: 1, totalTables: 1 } } }, RANGE],
   ['allocator.pooling.totalMemories: NaN', { allocator: { pooling: { totalMemories: NaN, totalCoreInstances: 1, totalTables: 1 } } }, RANGE],
   ['allocator.pooling.maxMemorySize: -1', { allocator: { pooling: { maxMemorySize: -1, totalCoreInstances: 1, totalMemories: 1, totalTables: 1 } } }, RANGE],
+  ["allocator.pooling.linearMemoryKeepResident: '64k'", { allocator: { pooling: { linearMemoryKeepResident: '64k' } } }, TYPE],
+  ['allocator.pooling.tableKeepResident: -1', { allocator: { pooling: { tableKeepResident: -1 } } }, RANGE],
+  ['allocator.pooling.keepResident: 1', { allocator: { pooling: { keepResident: 1 } } }, VALUE],
 ] as [string, unknown, Expect][]) {
   bad('new Engine', what, expect, () => new Engine(A(options)))
 }

@@ -1080,3 +1080,12 @@ test('CommonJS and ESM entry points expose the same classes', async (t) => {
   t.is(instance.exports.add(3, 4), 7)
   t.true(m instanceof Module)
 })
+
+test('the internal invoke refuses an invoker id that is not live (forged, or of a collected owner) with an error, not a crash', (t) => {
+  const native = require('../index.js')
+  const invoke = native.NativeFunc.invokeFunction() as (fns: unknown[], id: unknown, ...args: unknown[]) => unknown
+  for (const id of [2 ** 31, 'x', -1, undefined]) {
+    const e = t.throws(() => invoke([], id, 1, 2), undefined, String(id))
+    t.is((e as { code?: string }).code, 'ERR_INTERNAL', String(id))
+  }
+})

@@ -67,8 +67,12 @@ test('InstancePre: store-owned definitions tie it to that store; other engines a
   assertError(t, thrown(t, () => pre.instantiate(owner), 'disposed store'), StoreStateError, 'ERR_STORE_CLOSED', 'instantiate into the disposed owner')
 })
 
-test('pooling allocator: thousands of per-request stores reuse the slots; exhaustion is WasmtimeError ERR_RESOURCE_EXHAUSTED, not a crash', (t) => {
-  const engine = new Engine({ allocator: { pooling: { totalCoreInstances: 8, totalMemories: 8, totalTables: 8, maxMemorySize: 1 << 20 } } })
+for (const [how, extra] of [
+  ['', {}],
+  [', memory and tables kept resident (reset by memset)', { linearMemoryKeepResident: 65536, tableKeepResident: 4096 }],
+] as const) {
+test(`pooling allocator${how}: thousands of per-request stores reuse the slots; exhaustion is WasmtimeError ERR_RESOURCE_EXHAUSTED, not a crash`, (t) => {
+  const engine = new Engine({ allocator: { pooling: { totalCoreInstances: 8, totalMemories: 8, totalTables: 8, maxMemorySize: 1 << 20, ...extra } } })
   const linker = new Linker(engine)
   linker.func('host', 'twice', { params: ['i32'], results: ['i32'] }, (x: number) => 2 * x)
   const pre = linker.instantiatePre(new Module(engine, PLUGIN))
@@ -88,6 +92,7 @@ test('pooling allocator: thousands of per-request stores reuse the slots; exhaus
   live.forEach((s) => s.dispose())
   t.is(fn(pre.instantiate(new Store(engine)), 'run')(5), 10, 'slots come back after dispose')
 })
+}
 
 test('address space used up (ulimit -v): WasmtimeError ERR_RESOURCE_EXHAUSTED saying what to do; the process keeps working', (t) => {
   // About 19 GiB of address space: Node starts, and each 1-page memory reserves 4 GiB + guard.

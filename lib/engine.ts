@@ -5,7 +5,21 @@ import { SHAREABLE, isToken, token, wrapAs, type Shared } from './wrap'
 import { rangeError, typeError } from './errors'
 import { checkKeys, deepFreeze } from './types'
 
-export interface PoolingOptions { totalCoreInstances?: number; totalMemories?: number; totalTables?: number; maxMemorySize?: number }
+export interface PoolingOptions {
+  totalCoreInstances?: number
+  totalMemories?: number
+  totalTables?: number
+  maxMemorySize?: number
+  /**
+   * Bytes at the start of each linear memory slot reset with `memset` and kept resident when an
+   * instance is freed, instead of given back to the OS (`madvise`): cheaper per-request instances
+   * for small memories, at the cost of that much resident memory per slot (wasmtime's
+   * `linear_memory_keep_resident`; default 0).
+   */
+  linearMemoryKeepResident?: number
+  /** The same for each table slot (wasmtime's `table_keep_resident`; default 0). */
+  tableKeepResident?: number
+}
 
 export type WasmFeature = 'simd' | 'relaxedSimd' | 'threads' | 'multiMemory' | 'memory64' | 'tailCall'
   | 'referenceTypes' | 'bulkMemory' | 'multiValue' | 'gc' | 'exceptions' | 'extendedConst' | 'functionReferences'
@@ -91,9 +105,9 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     }
     checkKeys(o.allocator, ['pooling'], 'allocator')
     const p = o.allocator.pooling as Record<string, unknown>
-    checkKeys(p, ['totalCoreInstances', 'totalMemories', 'totalTables', 'maxMemorySize'], 'allocator.pooling')
+    checkKeys(p, ['totalCoreInstances', 'totalMemories', 'totalTables', 'maxMemorySize', 'linearMemoryKeepResident', 'tableKeepResident'], 'allocator.pooling')
     for (const k of ['totalCoreInstances', 'totalMemories', 'totalTables']) checkCount(p, k, U32_MAX, 'allocator.pooling.')
-    checkCount(p, 'maxMemorySize', Number.MAX_SAFE_INTEGER, 'allocator.pooling.')
+    for (const k of ['maxMemorySize', 'linearMemoryKeepResident', 'tableKeepResident']) checkCount(p, k, Number.MAX_SAFE_INTEGER, 'allocator.pooling.')
     out.pooling = { ...o.allocator.pooling }
   }
   out.cacheDirectory = cacheDirectory(o.cache)

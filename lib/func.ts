@@ -86,8 +86,8 @@ function arityError(type: FuncType, got: number): TypeError {
   return typeError(`expected ${type.params.length} argument(s), got ${got}`, 'ERR_INVALID_ARG_COUNT')
 }
 
-/** A function's native invoker: an opaque handle that `invoke` calls (see `NativeFunc.invoker`). */
-type Invoker = unknown
+/** A function's native invoker, by its id in its thread (see `NativeFunc.invoker`). */
+type Invoker = number
 
 /** The one native function that calls invokers: `invoke(fns, invoker, ...args)`. */
 const invoke = native.NativeFunc.invokeFunction() as (fns: HostFunction[], inv: Invoker, ...args: unknown[]) => unknown
@@ -97,7 +97,7 @@ const invoke = native.NativeFunc.invokeFunction() as (fns: HostFunction[], inv: 
  * signatures (no references, ≤ 3 params) pass their arguments without building an array.
  */
 function makeCallable(f: Func): ExportedFunction {
-  return callableOf(f._store, f.type, f._native.invoker(), () => f)
+  return callableOf(f._store, f.type, f._native.invoker() as Invoker, () => f)
 }
 
 /**
@@ -106,7 +106,7 @@ function makeCallable(f: Func): ExportedFunction {
  */
 export function exportedCallable(store: Store, n: Native.NativeInstance, name: string, type: FuncType, inv: unknown): ExportedFunction {
   let f: Func | undefined
-  const callable: ExportedFunction = callableOf(store, type, inv, () => {
+  const callable: ExportedFunction = callableOf(store, type, inv as Invoker, () => {
     if (!f) {
       f = Func._wrap(store, n.exportFunc(name)!, type)
       f._callable = callable

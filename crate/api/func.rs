@@ -53,14 +53,14 @@ impl NativeFunc {
         })
     }
 
-    /// This function's invoker: what `invoke(fns, invoker, ...args)` calls, with `fns` the
+    /// This function's invoker id: what `invoke(fns, id, ...args)` calls, with `fns` the
     /// store's host-function table. `lib/` wraps the pair into the public callable.
     #[napi(catch_unwind)]
     pub fn invoker(&self, env: Env) -> napi::Result<Unknown<'_>> {
         throwing(&env, || {
-            let f = self.invokers.external(env.raw(), "", self.core(), self.func, || (self.params.clone(), self.results.clone()))?;
-            // SAFETY: `f` was just created in this callback's scope.
-            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), f) })
+            let id = self.invokers.id("", self.core(), self.func, || (self.params.clone(), self.results.clone()));
+            // SAFETY: on the JS thread of `env`; the number is created in this callback's scope.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), raw::u32_value(env.raw(), id)?) })
         })
     }
 

@@ -78,10 +78,13 @@ impl NativeInstance {
         &self.core
     }
 
-    /// An export's JS form: its wrapper, or with `invoker` a function's invoker (see `exports`).
+    /// An export's JS form: its wrapper, or with `invoker` a function's invoker id (see `Invokers`).
     fn export_value(&self, env: &Env, name: &str, ext: Extern, invoker: bool, cx: &StoreContextMut<'_, Host>) -> Res<raw::Value> {
         match ext {
-            Extern::Func(f) if invoker => self.invokers.external(env.raw(), name, &self.core, f, || signature(&f.ty(cx))),
+            // SAFETY: on the JS thread of `env`, inside a callback.
+            Extern::Func(f) if invoker => unsafe {
+                raw::u32_value(env.raw(), self.invokers.id(name, &self.core, f, || signature(&f.ty(cx))))
+            },
             ext => extern_value(env, &self.core, ext, cx),
         }
     }

@@ -20,6 +20,8 @@ pub struct PoolingOptions {
     pub total_memories: Option<u32>,
     pub total_tables: Option<u32>,
     pub max_memory_size: Option<f64>,
+    pub linear_memory_keep_resident: Option<f64>,
+    pub table_keep_resident: Option<f64>,
 }
 
 /// Mirrors `EngineOptions` in the public `.d.ts`; `lib/engine.ts` checks the types, this layer
@@ -135,6 +137,12 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
         }
         if let Some(n) = p.max_memory_size {
             pc.max_memory_size(n as usize);
+        }
+        if let Some(n) = p.linear_memory_keep_resident {
+            pc.linear_memory_keep_resident(n as usize);
+        }
+        if let Some(n) = p.table_keep_resident {
+            pc.table_keep_resident(n as usize);
         }
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pc));
     }

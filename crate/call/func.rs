@@ -487,15 +487,19 @@ unsafe extern "C" fn invoker_callback(env: sys::napi_env, info: sys::napi_callba
         &heap[..]
     };
     let result = catch_unwind(AssertUnwindSafe(|| match args {
-        [fns, ext, rest @ ..] => {
-            let mut data: *mut std::ffi::c_void = ptr::null_mut();
-            // SAFETY: `ext` is an argument handle; napi_get_value_external checks its kind.
-            if unsafe { sys::napi_get_value_external(env, *ext, &mut data) } != sys::Status::napi_ok || data.is_null() {
-                return Err(Fail::internal("invoke called without an invoker"));
-            }
-            // SAFETY: lib/func.ts passes an invoker made by `Invokers::external` (the only
-            // externals this addon makes), whose owner its callable keeps alive (see `Invokers`).
-            let inv = unsafe { &*(data as *const Invoker) };
+        [fns, id, rest @ ..] => {
+            let mut id_num = 0u32;
+            // SAFETY: `id` is an argument handle; napi_get_value_uint32 checks that it is a number.
+            let inv = if unsafe { sys::napi_get_value_uint32(env, *id, &mut id_num) } == sys::Status::napi_ok {
+                REGISTRY.with_borrow(|r| r.get(id_num))
+            } else {
+                None
+            };
+            let Some(inv) = inv else { return Err(Fail::internal("invoke called without an invoker id")) };
+            // SAFETY: a registered invoker lives in its owner's `Invokers` until the owner drops,
+            // which unregisters it first; the owner is reachable from the callable running this
+            // call (lib/func.ts), so it cannot be collected before the call returns.
+            let inv = unsafe { &*inv };
             inv.call(env, *fns, rest)
         }
         _ => Err(Fail::internal("invoke called without its host-function table and invoker")),
@@ -533,34 +537,71 @@ impl NativeFunc {
 }
 
 /// Invokers owned by the native object whose JS callables use them (an instance's exports, a
-/// `Func`), by key (an export's name). Their JS handles are externals without a finalizer: a
-/// finalizer per export is what a per-request instance would pay most for (bench/instantiate.mjs).
-/// lib/func.ts keeps the owner's JS object reachable from every callable holding one, so an
-/// invoker is never freed while it can be called.
+/// `Func`), by key (an export's name). JS refers to one by its id in this thread's `REGISTRY`, a
+/// small integer: a JS object per invoker (an external, a function) is what a per-request
+/// instance would pay most for, in its creation and in the GC (bench/instantiate.mjs). lib/func.ts
+/// keeps the owner's JS object reachable from every callable holding an id, so an invoker stays
+/// registered while it can be called; an id that is not (forged, or of a dropped owner) is an error.
 #[derive(Default)]
-pub struct Invokers(RefCell<Vec<(String, Box<Invoker>)>>);
+pub struct Invokers(RefCell<Vec<(String, Box<Invoker>, u32)>>);
 
 impl Invokers {
-    /// The invoker of `key` as a JS external, made on first request.
-    pub fn external(&self, env: js::Env, key: &str, core: &Rc<StoreCore>, func: Func, sig: impl FnOnce() -> Signature) -> Res<js::Value> {
+    /// The id of `key`'s invoker, made on first request.
+    pub fn id(&self, key: &str, core: &Rc<StoreCore>, func: Func, sig: impl FnOnce() -> Signature) -> u32 {
         let mut list = self.0.borrow_mut();
-        let data = match list.iter().find(|(k, _)| k == key) {
-            Some((_, inv)) => &**inv as *const Invoker,
-            None => {
-                let inv = Box::new(Invoker::new(core, func, sig()));
-                let data = &*inv as *const Invoker;
-                list.push((key.to_string(), inv));
-                data
-            }
-        };
-        let mut ext = ptr::null_mut();
-        // SAFETY: an external on this env over a boxed invoker that lives as long as `self`.
-        if unsafe { sys::napi_create_external(env, data as *mut std::ffi::c_void, None, ptr::null_mut(), &mut ext) } != sys::Status::napi_ok
-        {
-            return Err(Fail::internal("could not create an invoker"));
+        if let Some((_, _, id)) = list.iter().find(|(k, _, _)| k == key) {
+            return *id;
         }
-        Ok(ext)
+        let inv = Box::new(Invoker::new(core, func, sig()));
+        let id = REGISTRY.with_borrow_mut(|r| r.add(&*inv));
+        list.push((key.to_string(), inv, id));
+        id
     }
+}
+
+impl Drop for Invokers {
+    fn drop(&mut self) {
+        // try_with: a thread's last owners may drop while its thread-locals are torn down.
+        let _ = REGISTRY.try_with(|r| {
+            let mut r = r.borrow_mut();
+            self.0.get_mut().iter().for_each(|(_, _, id)| r.remove(*id));
+        });
+    }
+}
+
+/// This thread's registered invokers: slot `id` points into the `Box` of a live `Invokers`.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<*const Invoker>,
+    free: Vec<u32>,
+}
+
+impl Registry {
+    fn add(&mut self, inv: *const Invoker) -> u32 {
+        match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = inv;
+                id
+            }
+            None => {
+                self.slots.push(inv);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u32) {
+        self.slots[id as usize] = ptr::null();
+        self.free.push(id);
+    }
+
+    fn get(&self, id: u32) -> Option<*const Invoker> {
+        self.slots.get(id as usize).copied().filter(|p| !p.is_null())
+    }
+}
+
+thread_local! {
+    static REGISTRY: RefCell<Registry> = RefCell::default();
 }
 
 impl Invoker {
