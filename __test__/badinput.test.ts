@@ -793,6 +793,19 @@ for (const [what, limits, expect] of [
   bad('store.setLimits', what, expect, () => new Store().setLimits(A(limits)))
 }
 bad('store.interruptHandle', 'an engine without epochInterruption', NO_INTERRUPT, () => new Store(NO_EPOCH_ENGINE).interruptHandle())
+for (const [what, options, expect] of [
+  ['5', 5, TYPE],
+  ['{ interval: 1 } (unknown key)', { interval: 1 }, VALUE],
+  ["intervalMs: '1'", { intervalMs: '1' }, TYPE],
+  ['intervalMs: 0', { intervalMs: 0 }, RANGE],
+  ['intervalMs: NaN', { intervalMs: NaN }, RANGE],
+  ['intervalMs: 1e9', { intervalMs: 1e9 }, RANGE],
+  ['name: 5', { name: 5 }, TYPE],
+] as [string, unknown, Expect][]) {
+  bad('store.startProfiling', what, expect, () => new Store().startProfiling(A(options)))
+}
+bad('store.startProfiling', 'an engine without epochInterruption', NO_INTERRUPT, () => new Store(NO_EPOCH_ENGINE).startProfiling())
+bad('store.stopProfiling', 'no profile started', 'StoreStateError ERR_PROFILING_INACTIVE', () => new Store().stopProfiling())
 bad('store.takeWasiOutput', "'stdin'", VALUE, () => new Store().takeWasiOutput(A('stdin')))
 bad('store.transfer', '{ x: {} }', TYPE, () => new Store().transfer(A({ x: {} })))
 bad('store.transfer', 'a Memory of another store', WRONG_STORE, () => new Store().transfer({ x: foreign().memory }))

@@ -28,6 +28,12 @@ Options:
   --coredump-on-trap PATH
                        on a trap, write a core dump of the guest (memories, globals,
                        frames; the tool-conventions format) to PATH
+  --profile guest[,PATH[,INTERVAL]]
+                       sample the guest every INTERVAL (default 10ms; e.g. 1ms, 2) and
+                       write a Firefox profile to PATH (default wasmtime-guest-profile.json),
+                       also after a trap; core modules only
+  --profile perfmap|jitdump
+                       let perf name the guest's functions (/tmp/perf-PID.map, jit-PID.dump)
   -h, --help           print this help
 `
 
@@ -62,7 +68,9 @@ class UsageError extends Error {}
 let engine: Engine | undefined
 /** `--coredump-on-trap PATH` of `run` (set before the engine is made). */
 let coredumpPath: string | undefined
-const cliEngine = () => (engine ??= new Engine({ consumeFuel: true, coredumpOnTrap: coredumpPath !== undefined }))
+/** `--profile perfmap|jitdump` of `run` (set before the engine is made). */
+let nativeProfiler: 'perfmap' | 'jitdump' | undefined
+const cliEngine = () => (engine ??= new Engine({ consumeFuel: true, coredumpOnTrap: coredumpPath !== undefined, profiler: nativeProfiler }))
 
 interface RunArgs {
   file: string
@@ -72,6 +80,22 @@ interface RunArgs {
   env: [string, string][]
   fuel?: number
   timeoutMs?: number
+  /** `--profile guest[,PATH[,INTERVAL]]`. */
+  guestProfile?: { path: string; intervalMs: number }
+}
+
+/** `--profile`'s value: wasmtime's syntax (`guest[,path[,interval]]`, `perfmap`, `jitdump`). */
+function parseProfile(v: string, r: RunArgs): void {
+  const [kind, path, interval] = v.split(',')
+  if ((kind === 'perfmap' || kind === 'jitdump') && path === undefined) {
+    nativeProfiler = kind
+    return
+  }
+  if (kind !== 'guest') throw new UsageError(`--profile: expected guest[,PATH[,INTERVAL]], perfmap or jitdump, got ${v}`)
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(interval ?? '10ms')
+  const intervalMs = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN
+  if (!(intervalMs >= 1)) throw new UsageError(`--profile: the interval must be at least 1ms, got ${interval}`)
+  r.guestProfile = { path: path || 'wasmtime-guest-profile.json', intervalMs }
 }
 
 function takeValue(argv: string[], i: number, flag: string): string {
@@ -113,6 +137,7 @@ function parseRun(argv: string[]): RunArgs | null {
       case '--fuel': r.fuel = positiveNumber(value(), flag); break
       case '--timeout': r.timeoutMs = positiveNumber(value(), flag); break
       case '--coredump-on-trap': coredumpPath = value(); break
+      case '--profile': parseProfile(value(), r); break
       default: throw new UsageError(`unknown option ${a}`)
     }
   }
@@ -212,6 +237,7 @@ function invokeComponent(text: string, component: Component, store: Store): numb
 
 /** A `wasi:cli/command` component, run with WASI 0.2 (exit code 0 when `run` returns ok, else 1), or one export `--invoke`d. */
 function runComponent(a: RunArgs, component: Component): number {
+  if (a.guestProfile) throw new UsageError('--profile guest runs core modules only in this version')
   const store = runStore(a, component.engine)
   try {
     if (a.invoke !== undefined) return invokeComponent(a.invoke, component, store)
@@ -232,6 +258,7 @@ function run(a: RunArgs): number {
   const store = runStore(a, module.engine)
   const instance = new Linker(module.engine).defineWasi().instantiate(store, module)
   const exports = instance.exports as Record<string, unknown>
+  if (a.guestProfile) store.startProfiling({ intervalMs: a.guestProfile.intervalMs, name: basename(a.file) })
   try {
     if (a.invoke === undefined) {
       const start = exports._start ?? exports._initialize
@@ -250,6 +277,11 @@ function run(a: RunArgs): number {
   } catch (e) {
     if (e instanceof WasiExit) return e.exitCode
     throw e
+  } finally {
+    if (a.guestProfile) {
+      writeFileSync(a.guestProfile.path, store.stopProfiling())
+      process.stderr.write(`guest profile written to ${a.guestProfile.path}\n`)
+    }
   }
 }
 

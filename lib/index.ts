@@ -1,7 +1,7 @@
 // wasmtime-node: the wasmtime WebAssembly engine for Node.js.
 export { Config, Engine, type EngineOptions, type PoolingOptions, type WasmFeature } from './engine'
 export { Module, wat2wasm, type BufferSource } from './module'
-export { Store, type StoreOptions, type StoreLimits, type CallOptions } from './store'
+export { Store, type StoreOptions, type StoreLimits, type CallOptions, type ProfilingOptions } from './store'
 export { Func, type ExportedFunction } from './func'
 export { Memory } from './memory'
 export { Table } from './table'

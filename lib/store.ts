@@ -26,6 +26,14 @@ export interface StoreLimits {
   memories?: number
 }
 
+/** Options of `store.startProfiling`. */
+export interface ProfilingOptions {
+  /** Milliseconds between samples, at least 1 (the engine ticker's period); default 1. */
+  intervalMs?: number
+  /** The profile's name (its process in the Firefox profiler); default `'wasm'`. */
+  name?: string
+}
+
 export interface StoreOptions<T> {
   /** Arbitrary user data, available as `store.data`. */
   data?: T
@@ -159,6 +167,30 @@ export class Store<T = unknown> {
   setEpochDeadline(ticks: number): void {
     if (typeof ticks !== 'number') throw typeError('ticks must be a number')
     this._native.setEpochDeadline(ticks)
+  }
+
+  /**
+   * Start a guest profile (wasmtime's `GuestProfiler`): from the next call on, the wasm stack is
+   * sampled every `intervalMs` on the engine's epoch ticks, and host calls are marked. Functions
+   * are named from the name sections of the modules (and the first component) instantiated in
+   * this store so far. Needs an engine with `epochInterruption` (the default); a call holds the
+   * engine's ticker while its store is profiled. `stopProfiling()` returns the profile.
+   */
+  startProfiling(options: ProfilingOptions = {}): void {
+    if (!options || typeof options !== 'object') throw typeError('profiling options must be an object')
+    checkKeys(options, ['intervalMs', 'name'], 'startProfiling')
+    const { intervalMs = 1, name = 'wasm' } = options
+    if (typeof intervalMs !== 'number') throw typeError('intervalMs must be a number')
+    if (typeof name !== 'string') throw typeError('name must be a string')
+    this._native.startProfiling(name, intervalMs)
+  }
+
+  /**
+   * End the guest profile started by `startProfiling`: JSON text in the Firefox profiler's
+   * "processed profile" format (open it at https://profiler.firefox.com).
+   */
+  stopProfiling(): string {
+    return this._native.stopProfiling()
   }
 
   /** Replace the store's limits. */

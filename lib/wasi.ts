@@ -6,7 +6,7 @@ import { checkKeys, type HostFunction } from './types'
 import { WasiExit, WasmtimeError, typeError } from './errors'
 import { Linker } from './linker'
 import { Module, type BufferSource } from './module'
-import { Store, WASI_OUTPUT_MODULE } from './store'
+import { Store, WASI_OUTPUT_MODULE, type ProfilingOptions } from './store'
 import type { Instance } from './instance'
 
 /** A guest's stdout or stderr. */
@@ -44,6 +44,8 @@ export interface WasiResult {
   /** Present when stdout was `'capture'`. */
   stdout?: Uint8Array
   stderr?: Uint8Array
+  /** With the `profile` option: the run's guest profile (see `store.stopProfiling`). */
+  profile?: string
 }
 
 /** `runWasi` options: WASI plus limits for the run. */
@@ -52,6 +54,11 @@ export interface RunWasiOptions extends WasiOptions {
   fuel?: number | bigint
   /** Wall-clock limit of the run in ms (traps with `interrupt`). */
   timeoutMs?: number
+  /**
+   * Profile the run (`true`: every 1 ms): the result's `profile`, or the thrown error's when
+   * the guest traps (see `store.startProfiling`). Core modules only.
+   */
+  profile?: boolean | ProfilingOptions
 }
 
 
@@ -148,7 +155,9 @@ function moduleOf(m: unknown, fuel: boolean): Module {
 
 function checkRunOptions(opts: unknown, async = false): RunWasiOptions {
   if (!opts || typeof opts !== 'object') throw typeError('options must be an object')
-  checkKeys(opts, async ? [...WASI_KEYS, 'fuel', 'timeoutMs', 'signal'] : [...WASI_KEYS, 'fuel', 'timeoutMs'], async ? 'runWasiAsync' : 'runWasi')
+  checkKeys(opts, async ? [...WASI_KEYS, 'fuel', 'timeoutMs', 'profile', 'signal'] : [...WASI_KEYS, 'fuel', 'timeoutMs', 'profile'], async ? 'runWasiAsync' : 'runWasi')
+  const { profile } = opts as RunWasiOptions
+  if (profile !== undefined && typeof profile !== 'boolean' && (!profile || typeof profile !== 'object')) throw typeError('profile must be a boolean or profiling options')
   return opts as RunWasiOptions
 }
 
@@ -157,12 +166,14 @@ interface Run {
   instance: Instance
   start: ((...a: unknown[]) => unknown) & { callAsync(...a: unknown[]): Promise<unknown> }
   capture: [boolean, boolean]
+  /** The run is profiled (option `profile`). */
+  profiling?: boolean
 }
 
 /** Instantiate a WASI command or reactor in a fresh store (an async one for `runWasiAsync`: it runs on the pool). */
 function prepare(module: unknown, opts: RunWasiOptions, pooled = false): Run {
   const m = moduleOf(module, opts.fuel !== undefined)
-  const { fuel, timeoutMs, signal: _signal, ...wasiOptions } = opts as RunWasiOptions & { signal?: unknown }
+  const { fuel, timeoutMs, profile, signal: _signal, ...wasiOptions } = opts as RunWasiOptions & { signal?: unknown }
   const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...wasiOptions }
   const store = new Store(m.engine, { wasi, fuel, timeoutMs, async: pooled })
   try {
@@ -170,7 +181,8 @@ function prepare(module: unknown, opts: RunWasiOptions, pooled = false): Run {
     const ex = instance.exports as Record<string, unknown>
     const start = ex._start ?? ex._initialize
     if (typeof start !== 'function') throw typeError('the module exports neither _start (a command) nor _initialize (a reactor)', 'ERR_INVALID_ARG_VALUE')
-    return { store, instance, start: start as Run['start'], capture: [wasi.stdout === 'capture', wasi.stderr === 'capture'] }
+    if (profile) store.startProfiling(profile === true ? {} : profile)
+    return { store, instance, start: start as Run['start'], capture: [wasi.stdout === 'capture', wasi.stderr === 'capture'], profiling: !!profile }
   } catch (e) {
     store.dispose()
     throw e
@@ -186,7 +198,8 @@ const componentWasiLinkers = new WeakMap<Engine, ComponentLinker>()
 function runCommand(source: Component | BufferSource, opts: RunWasiOptions): WasiResult {
   const engine = opts.fuel !== undefined ? (fuelEngine ??= new Engine({ consumeFuel: true })) : Engine.default
   const c = source instanceof Component ? source : new Component(engine, source)
-  const { fuel, timeoutMs, ...wasiOptions } = opts
+  const { fuel, timeoutMs, profile, ...wasiOptions } = opts
+  if (profile) throw new WasmtimeError('runWasi profiles core modules only in this version: for a component, use store.startProfiling after instantiating it', 'ERR_COMPONENT_UNSUPPORTED')
   const wasi: WasiOptions = { stdout: 'inherit', stderr: 'inherit', ...wasiOptions }
   const store = new Store(c.engine, { wasi, fuel, timeoutMs })
   try {
@@ -204,16 +217,18 @@ function runCommand(source: Component | BufferSource, opts: RunWasiOptions): Was
   }
 }
 
-function finish(run: Pick<Run, 'store' | 'capture'>, exitCode: number): WasiResult {
+function finish(run: Pick<Run, 'store' | 'capture' | 'profiling'>, exitCode: number): WasiResult {
   const r: WasiResult = { exitCode }
   if (run.capture[0]) r.stdout = run.store.takeWasiOutput('stdout')
   if (run.capture[1]) r.stderr = run.store.takeWasiOutput('stderr')
+  if (run.profiling) r.profile = run.store.stopProfiling()
   return r
 }
 
-/** `proc_exit(n)` ends the run with exit code n; anything else propagates. */
-function exitCodeOf(e: unknown): number {
+/** `proc_exit(n)` ends the run with exit code n; anything else propagates (with the profile). */
+function exitCodeOf(e: unknown, run?: Run): number {
   if (e instanceof WasiExit) return e.exitCode
+  if (run?.profiling && e instanceof Error) Object.assign(e, { profile: run.store.stopProfiling() })
   throw e
 }
 
@@ -230,7 +245,7 @@ export function runWasi(module: Module | Component | BufferSource | string, opti
     try {
       run.start()
     } catch (e) {
-      code = exitCodeOf(e)
+      code = exitCodeOf(e, run)
     }
     return finish(run, code)
   } finally {
@@ -254,7 +269,7 @@ export async function runWasiAsync(module: Module | BufferSource | string, optio
     try {
       await (opts.signal ? run.start.callAsync({ signal: opts.signal }) : run.start.callAsync())
     } catch (e) {
-      code = exitCodeOf(e)
+      code = exitCodeOf(e, run)
     }
     return finish(run, code)
   } finally {

@@ -40,6 +40,7 @@ impl NativeComponentInstancePre {
             }
             let instance = core.enter(fns.raw(), |mut cx| {
                 prepare(&mut cx, &self.resources);
+                cx.data_mut().profiling.record_component(component);
                 self.pre.instantiate(&mut cx).map_err(|e| core.wasm_error(e, true))
             })?;
             NativeComponentInstance::new(core.clone(), instance, component)

@@ -154,6 +154,7 @@ impl NativeComponentLinker {
             self.check(core, component)?;
             let instance = core.enter(fns.raw(), |mut cx| {
                 prepare(&mut cx, &self.resources);
+                cx.data_mut().profiling.record_component(&component.component);
                 self.linker.instantiate(&mut cx, &component.component).map_err(|e| core.wasm_error(e, true))
             })?;
             NativeComponentInstance::new(core.clone(), instance, &component.component)

@@ -38,6 +38,7 @@ impl NativeInstancePre {
                 return Err(Fail::link("the module was compiled by another engine than the store's"));
             }
             let instance = core.enter(fns.raw(), |mut cx| {
+                cx.data_mut().profiling.record_module(self.pre.module());
                 let made = if cx.data().is_async {
                     executor::block_here(self.async_pre.instantiate_async(&mut cx))?
                 } else {

@@ -134,6 +134,7 @@ impl NativeLinker {
             let core = &store.core;
             module.check_engine(core.engine(), "the store's")?;
             let instance = core.enter(fns.raw(), |mut cx| {
+                cx.data_mut().profiling.record_module(&module.module);
                 let made = if cx.data().is_async {
                     executor::block_here(self.async_linker.instantiate_async(&mut cx, &module.module))?
                 } else {

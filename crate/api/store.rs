@@ -3,6 +3,7 @@
 //! threads. The state itself is `StoreCore` (store/core.rs).
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -163,6 +164,7 @@ impl NativeStore {
             module.check_engine(core.engine(), "the store's")?;
             let instance = core.enter(fns.raw(), |mut cx| {
                 let ext = externs.iter().map(|e| extern_of(&env, e, &cx)).collect::<Res<Vec<_>>>()?;
+                cx.data_mut().profiling.record_module(&module.module);
                 let made = if cx.data().is_async {
                     executor::block_here(wasmtime::Instance::new_async(&mut cx, &module.module, &ext))?
                 } else {
@@ -203,6 +205,25 @@ impl NativeStore {
     #[napi(catch_unwind)]
     pub fn set_timeout(&self, env: Env, ms: Option<f64>, once: bool) -> napi::Result<()> {
         throwing(&env, || self.core.set_timeout(args::timeout(ms)?, once))
+    }
+
+    /// Start a guest profile of this store's calls (store/profiling.rs).
+    #[napi(catch_unwind)]
+    pub fn start_profiling(&self, env: Env, name: String, interval_ms: f64) -> napi::Result<()> {
+        throwing(&env, || {
+            if !(interval_ms.is_finite() && (1.0..=60_000.0).contains(&interval_ms)) {
+                return Err(Fail::range(format!("intervalMs must be a number of milliseconds in [1, 60000], got {interval_ms}")));
+            }
+            self.core.start_profiling(&name, Duration::from_secs_f64(interval_ms / 1000.0))
+        })
+    }
+
+    /// End the guest profile: its JSON text.
+    #[napi(catch_unwind)]
+    pub fn stop_profiling(&self, env: Env) -> napi::Result<String> {
+        throwing(&env, || {
+            String::from_utf8(self.core.stop_profiling()?).map_err(|e| Fail::internal(format!("the profile is not UTF-8: {e}")))
+        })
     }
 
     /// Trap after `ticks` more epoch increments.

@@ -13,10 +13,11 @@ use crate::call::component_resources::{Conv, drain_pending};
 use crate::call::component_values::{from_val, to_val};
 use crate::call::func::{HostKey, slot_of};
 use crate::store::core::{Host, StoreCore};
+use crate::store::profiling;
 
 /// Define `name` in `inst` (the linker's root, or an interface) as the JS host function `key`.
 pub fn define_host(inst: &mut LinkerInstance<'_, Host>, name: &str, key: HostKey) -> wasmtime::Result<()> {
-    inst.func_new(name, move |mut cx, ty, params, results| host_call(key, &mut cx, &ty, params, results))
+    inst.func_new(name, move |mut cx, ty, params, results| profiling::host_call(&mut cx, |cx| host_call(key, cx, &ty, params, results)))
 }
 
 fn host_call(

@@ -25,6 +25,7 @@ use crate::base::error::{self, Fail, Res};
 use crate::base::raw::{self as js, HandleScope};
 use crate::call::{executor, values};
 use crate::store::core::{Host, HostStats, StoreCore};
+use crate::store::profiling;
 use crate::store::wasi;
 
 /// Which JS function a native host function stands for.
@@ -71,7 +72,13 @@ pub fn async_host_closure(
     let results: Arc<[ValType]> = ty.results().collect();
     move |caller, args, rets| {
         let (params, results) = (params.clone(), results.clone());
-        Box::new(async move { async_host_call(key, &params, &results, caller, args, rets).await })
+        Box::new(async move {
+            let mut caller = caller;
+            let marked = profiling::begin_host_call(&mut caller);
+            let r = async_host_call(key, &params, &results, &mut caller, args, rets).await;
+            profiling::end_host_call(&mut caller, marked);
+            r
+        })
     }
 }
 
@@ -79,28 +86,28 @@ async fn async_host_call(
     key: HostKey,
     params: &[ValType],
     results: &[ValType],
-    mut caller: Caller<'_, Host>,
+    caller: &mut Caller<'_, Host>,
     args: &[Val],
     rets: &mut [Val],
 ) -> wasmtime::Result<()> {
     let mut raw: SmallVec<[MaybeUninit<ValRaw>; 8]> = SmallVec::new();
     raw.resize(params.len().max(results.len()), MaybeUninit::new(ValRaw::i32(0)));
     for (slot, a) in raw.iter_mut().zip(args) {
-        *slot = MaybeUninit::new(a.to_raw(&mut caller)?);
+        *slot = MaybeUninit::new(a.to_raw(&mut *caller)?);
     }
     let entry = caller.data().entry;
     if let Some(route) = entry.route {
         let slot = slot_of(key, caller.data())?;
-        crate::call::async_call::host_call_pooled(route, slot, params, results, &mut caller, &mut raw).await?;
+        crate::call::async_call::host_call_pooled(route, slot, params, results, caller, &mut raw).await?;
     } else if !entry.core.is_null() {
-        local_host_call(key, params, results, &mut caller, &mut raw).await?;
+        local_host_call(key, params, results, caller, &mut raw).await?;
     } else {
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }
     for ((out, v), ty) in rets.iter_mut().zip(&raw).zip(results) {
         // SAFETY: `host_call` (or the JS thread) wrote one value of each result type, converted
         // by that type and rooted in this caller's store.
-        *out = unsafe { Val::from_raw(&mut caller, v.assume_init(), ty.clone()) };
+        *out = unsafe { Val::from_raw(&mut *caller, v.assume_init(), ty.clone()) };
     }
     Ok(())
 }
@@ -168,7 +175,9 @@ fn host_call(
     let slot = slot_of(key, caller.data())?;
     if entry.core.is_null() {
         if let Some(route) = entry.route {
-            return crate::call::async_call::host_call_remote(route, slot, params, results, caller, raw);
+            return profiling::host_call(caller, |caller| {
+                crate::call::async_call::host_call_remote(route, slot, params, results, caller, raw)
+            });
         }
         wasmtime::bail!("a JS host function was called while no JS call is active");
     }
@@ -176,6 +185,7 @@ fn host_call(
     // whose frame keeps an `Rc` to the core alive.
     let core = unsafe { &*entry.core };
     let env = entry.env;
+    let marked = profiling::begin_host_call(caller);
     let output = wasi::queued_output(caller.data());
     let stats = HostStats::of(caller.data());
     // SAFETY: `env` is this thread's env; the scope is closed before we return.
@@ -194,6 +204,7 @@ fn host_call(
     // SAFETY: inside our handle scope on the JS thread.
     let outcome = outcome.map_err(|fail| unsafe { core.host_failure(env, fail) });
     core.pop_caller();
+    profiling::end_host_call(caller, marked);
     outcome
 }
 

@@ -12,6 +12,7 @@ use crate::base::error::{Fail, Res};
 use crate::base::raw;
 use crate::base::share::Shareable;
 use crate::store::core::{Host, StoreCore};
+use crate::store::profiling;
 
 /// `StoreLimits` of the public API, plus the call deadline state.
 #[derive(Default)]
@@ -74,11 +75,12 @@ impl ResourceLimiter for Host {
 }
 
 /// Make every epoch tick check, in the running store: an interrupt request, the call's deadline,
-/// and `setEpochDeadline` ticks; a pooled guest then yields (time-slicing). Nothing else happens
-/// per tick, so idle ticks are cheap.
+/// and `setEpochDeadline` ticks (after a profile's sample, if one runs); a pooled guest then
+/// yields (time-slicing). Nothing else happens per tick, so idle ticks are cheap.
 pub fn watch_epochs(store: &mut Store<Host>) {
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut cx| {
+        profiling::tick(&mut cx);
         let h = cx.data_mut();
         if h.interrupt.swap(false, Ordering::SeqCst) || h.control.deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(UpdateDeadline::Interrupt);
@@ -106,7 +108,8 @@ pub fn watch_epochs(store: &mut Store<Host>) {
     });
 }
 
-/// At the start of an outermost call: arm its deadline (and the ticker) if it has a timeout.
+/// At the start of an outermost call: arm its deadline (and the ticker) if it has a timeout;
+/// a profiled store's call holds the ticker too (its samples are taken on ticks).
 ///
 /// A sync call in a worker thread holds the ticker too, to notice `worker.terminate()`: the
 /// terminating thread interrupts the worker's stores itself only if it loaded this package
@@ -114,6 +117,7 @@ pub fn watch_epochs(store: &mut Store<Host>) {
 /// termination (or `process.exit()`) would wait for it forever. The main thread pays nothing.
 pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<EngineInfo>>, in_worker: bool) -> Option<TickerUse> {
     let epochs = info.value.epoch_interruption;
+    let profiling = cx.data().profiling.is_active();
     if cx.data().control.ticks_left.is_some() && epochs {
         cx.set_epoch_deadline(1); // ticks count from this call, not from a stale deadline
     }
@@ -122,7 +126,7 @@ pub fn begin_call(cx: &mut StoreContextMut<'_, Host>, info: &Arc<Shareable<Engin
     c.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     c.watch_exit = in_worker && epochs;
     c.ticks_seen = 0;
-    if !epochs || (timeout.is_none() && !c.watch_exit) {
+    if !epochs || (timeout.is_none() && !c.watch_exit && !profiling) {
         return None;
     }
     Some(use_ticker(info))

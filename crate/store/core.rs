@@ -27,6 +27,7 @@ use crate::base::raw;
 use crate::base::share::Shareable;
 use crate::store::control::{self, Control};
 use crate::store::interrupt::{self, InterruptTarget};
+use crate::store::profiling::Profiling;
 use crate::store::wasi;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -130,6 +131,8 @@ pub struct Host {
     pub stack_permit: Option<crate::store::stacks::StackPermit>,
     /// Set while a pooled call of this store runs (see `stacks::Running`).
     pub running: Option<crate::store::stacks::Running>,
+    /// The code instantiated here and the running guest profile (profiling.rs).
+    pub profiling: Profiling,
     /// Counts this wasmtime store in `liveObjects().stores` while it exists.
     pub _live: Live,
 }
@@ -251,6 +254,7 @@ impl StoreCore {
             is_async,
             stack_permit: None,
             running: None,
+            profiling: Profiling::default(),
             _live: Live::new(Kind::Store),
         };
         let mut store = Box::new(Store::new(&info.value.engine, host));
@@ -508,7 +512,12 @@ impl StoreCore {
             (*self.store.get()).as_deref_mut()?
         };
         let h = store.data_mut();
-        if h.is_async || h.wasi.is_some() || !h.control.is_plain() || (self.thread != 0 && self.engine_info.value.epoch_interruption) {
+        if h.is_async
+            || h.wasi.is_some()
+            || !h.control.is_plain()
+            || h.profiling.is_active()
+            || (self.thread != 0 && self.engine_info.value.epoch_interruption)
+        {
             return None;
         }
         h.interrupt.store(false, Ordering::Relaxed);
@@ -525,6 +534,25 @@ impl StoreCore {
             self.after_wasm_with(stats);
         }
         Some(result.and_then(|r| r.map_err(|e| self.wasm_error(e, false))))
+    }
+
+    /// Run `f` on the store itself, which must be live and idle: no wasm running (also not a
+    /// `callAsync`) and no host call on the stack. For what only a whole `Store` can do.
+    pub fn with_idle_store<R>(&self, what: &str, f: impl FnOnce(&mut Store<Host>) -> Res<R>) -> Res<R> {
+        self.check()?;
+        let busy = || Fail::store_state("ERR_STORE_BUSY", format!("{what} cannot be called while the store runs wasm"));
+        if self.async_active.get() || self.reserved.get() != 0 || self.depth.get() != 0 {
+            return Err(busy());
+        }
+        // SAFETY: as in `enter_plain`: on the JS thread, at depth 0 with no caller on the stack,
+        // this is the only reference to the store until `f` returns (`f` does not enter wasm).
+        let store = unsafe {
+            if !(*self.callers.get()).is_empty() {
+                return Err(busy());
+            }
+            (*self.store.get()).as_deref_mut().ok_or_else(busy)?
+        };
+        f(store)
     }
 
     /// The outcome of a call after its queued output went to the JS callbacks: a callback's
