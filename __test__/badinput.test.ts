@@ -32,6 +32,7 @@ import {
   Engine,
   ExternRef,
   Func,
+  Exception,
   Global,
   Instance,
   InstancePre,
@@ -41,6 +42,7 @@ import {
   Module,
   Store,
   Table,
+  Tag,
   runWasi,
   runWasiAsync,
   setAsyncThreads,
@@ -806,6 +808,36 @@ for (const [what, options, expect] of [
 }
 bad('store.startProfiling', 'an engine without epochInterruption', NO_INTERRUPT, () => new Store(NO_EPOCH_ENGINE).startProfiling())
 bad('store.stopProfiling', 'no profile started', 'StoreStateError ERR_PROFILING_INACTIVE', () => new Store().stopProfiling())
+for (const [what, type, expect] of [
+  ['5', 5, TYPE],
+  ["{ params: 'i32' }", { params: 'i32' }, TYPE],
+  ["{ params: ['i33'] }", { params: ['i33'] }, VALUE],
+  ['{ params: [1] }', { params: [1] }, TYPE],
+  ["{ parameters: ['i32'] } (unknown key)", { parameters: ['i32'] }, VALUE],
+] as [string, unknown, Expect][]) {
+  bad('new Tag', what, expect, () => new Tag(new Store(), A(type)))
+}
+bad('new Tag', 'a disposed store', CLOSED, () => {
+  const s = new Store()
+  s.dispose()
+  return new Tag(s, { params: [] })
+})
+const I32_TAG = () => new Tag(new Store(), { params: ['i32'] })
+for (const [what, tag, payload, expect] of [
+  ['tag: {}', {}, [1], TYPE],
+  ['payload: 1', 'tag', 1, TYPE],
+  ['payload: [] for (i32)', 'tag', [], COUNT],
+  ["payload: ['1'] for (i32)", 'tag', ['1'], TYPE],
+  ['payload: [1n] for (i32)', 'tag', [1n], TYPE],
+] as [string, unknown, unknown, Expect][]) {
+  bad('new Exception', what, expect, () => new Exception(A(tag === 'tag' ? I32_TAG() : tag), A(payload)))
+}
+bad('exception.is', 'tag: 5', TYPE, () => new Exception(I32_TAG(), [1]).is(A(5)))
+bad('exception.getArg', 'index: 1.5', RANGE, () => {
+  const tag = I32_TAG()
+  return new Exception(tag, [1]).getArg(tag, 1.5)
+})
+bad('exception.getArg', 'another tag', VALUE, () => new Exception(I32_TAG(), [1]).getArg(I32_TAG(), 0))
 bad('store.takeWasiOutput', "'stdin'", VALUE, () => new Store().takeWasiOutput(A('stdin')))
 bad('store.transfer', '{ x: {} }', TYPE, () => new Store().transfer(A({ x: {} })))
 bad('store.transfer', 'a Memory of another store', WRONG_STORE, () => new Store().transfer({ x: foreign().memory }))
@@ -1175,7 +1207,7 @@ bad('Store.receive', "a token naming an object that was not sent ('ghost')", TOK
 // Node's code for a method called on the wrong receiver is ERR_INVALID_THIS: every prototype method
 // and accessor of every class, called on a plain object and on a bare `Object.create(prototype)`.
 const INVALID_THIS = 'TypeError ERR_INVALID_THIS'
-const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Instance, Linker, InstancePre, InterruptHandle, Component, ComponentLinker } as const
+const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Tag, Exception, Instance, Linker, InstancePre, InterruptHandle, Component, ComponentLinker } as const
 for (const [name, cls] of Object.entries(RECEIVER_CLASSES)) {
   const proto = cls.prototype as object
   for (const key of Object.getOwnPropertyNames(proto)) {

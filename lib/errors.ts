@@ -113,9 +113,19 @@ function frameText(f: Frame): string {
   return `    at ${f.module ? `${f.module}!` : ''}${name}${where}`
 }
 
-/** Called by the native layer to build errors (see crate/error.rs). */
+let exceptionFactory: ((n: unknown) => unknown) | undefined
+
+/** @internal lib/exception.ts: how a wasm exception's native object becomes an `Exception`. */
+export function setExceptionFactory(f: (n: unknown) => unknown): void {
+  exceptionFactory = f
+}
+
+/** Called by the native layer to build errors (see crate/error.rs), and wasm exceptions. */
 function makeError(kind: string, code: string, message: string, trapCode?: string, rawFrames?: [string | null, string | null, number, number | null][], coredump?: Uint8Array): Error {
   switch (kind) {
+    case 'Exception':
+      // A wasm exception, not an error: `trapCode` holds its native object here.
+      return exceptionFactory!(trapCode) as Error
     case 'TypeError':
     case 'RangeError':
       return argError(kind, code, message)

@@ -6,6 +6,8 @@ export { Func, type ExportedFunction } from './func'
 export { Memory } from './memory'
 export { Table } from './table'
 export { Global } from './global'
+export { Tag } from './tag'
+export { Exception } from './exception'
 export { ExternRef } from './externref'
 export {
   Instance, type Imports, type ImportValue, type ExportValue, type PassOptions, type Exports, type ExportShape, type ExportOf,
@@ -42,11 +44,13 @@ import { Func as F } from './func'
 import { Memory as Me } from './memory'
 import { Table as T } from './table'
 import { Global as G } from './global'
+import { Tag as Tg } from './tag'
+import { Exception as Ex } from './exception'
 import { Instance as I } from './instance'
 import { Linker as L, InstancePre as P } from './linker'
 import { InterruptHandle as H } from './interrupt'
 import { Component as Co, ComponentLinker as CL, ComponentInstance as CI, ComponentInstancePre as CP } from './component'
 
 interruptOnTerminate()
-for (const cls of [E, M, S, F, Me, T, G, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
+for (const cls of [E, M, S, F, Me, T, G, Tg, Ex, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
 guardReceivers(C, 'options')

@@ -10,6 +10,7 @@ import { Instance, wrapExtern } from './instance'
 import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
+import { Tag } from './tag'
 import { configureWasi } from './wasi'
 import { ComponentInstance, componentEntry, receivedComponentFunction } from './component'
 import { pascal, resourceBridge, type ResourceBridge } from './component-resources'
@@ -366,10 +367,10 @@ function unplaceholder(v: unknown): unknown {
 /** The native object behind something `transfer()` may move. */
 function nativeOfObject(o: unknown): unknown {
   if (o instanceof ComponentInstance) return o._native
-  if (o instanceof Instance || o instanceof Memory || o instanceof Table || o instanceof Global) return o._native
+  if (o instanceof Instance || o instanceof Memory || o instanceof Table || o instanceof Global || o instanceof Tag) return o._native
   const f = funcOf(o)
   if (f) return f._native
-  throw typeError('transfer() objects must be Instances, ComponentInstances, Funcs (or exported functions), Memories, Tables or Globals of the store')
+  throw typeError('transfer() objects must be Instances, ComponentInstances, Funcs (or exported functions), Memories, Tables, Globals or Tags of the store')
 }
 
 /** The public wrapper of a received native object. */

@@ -10,6 +10,9 @@ export type ExternType =
   | { readonly kind: 'memory'; readonly type: MemoryType }
   | { readonly kind: 'table'; readonly type: TableType }
   | { readonly kind: 'global'; readonly type: GlobalType }
+  | { readonly kind: 'tag'; readonly type: TagType }
+/** An exception tag's type: the types of the values its exceptions carry. */
+export interface TagType { readonly params: readonly ValType[] }
 export interface ImportType { readonly module: string; readonly name: string; readonly type: ExternType }
 export interface ExportType { readonly name: string; readonly type: ExternType }
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
  
-import { CompileError, Engine, Global, Instance, LinkError, Memory, Module, Store, Table, Trap } from '../../dist/index.js'
+import { CompileError, Engine, Exception, Global, Instance, LinkError, Memory, Module, Store, Table, Trap } from '../../dist/index.js'
 
 /** The suite is Wasm 2.0's: wasmtime enables Wasm 3.0 proposals by default (GC: constant
  *  expressions may read locally defined globals; multi-memory), which 2.0's assert_invalid forbids.
@@ -177,6 +177,7 @@ export class ScriptRunner {
       case 'assert_return': return this.assertReturn(cmd)
       case 'assert_trap':
       case 'assert_exhaustion': return this.assertTrap(cmd)
+      case 'assert_exception': return this.assertException(cmd)
       case 'assert_invalid':
       case 'assert_malformed': return this.assertNotCompiling(cmd)
       case 'assert_unlinkable': return this.assertNotInstantiating(cmd, LinkError)
@@ -316,6 +317,10 @@ export class ScriptRunner {
     throw new Failed(field, expected, `${describeGot(result.value)} (${why})`)
   }
 
+  private assertException(cmd: ActionCommand): void {
+    assertExceptionThrown(describeAction(cmd.action), this.perform(cmd.action))
+  }
+
   /** assert_trap / assert_exhaustion: a Trap whose trapCode is the one TRAP_CODES maps the
    *  spec's text to (assert_exhaustion's text maps to 'stack_overflow'). */
   private assertTrap(cmd: ActionCommand): void {
@@ -328,6 +333,13 @@ export class ScriptRunner {
     if (!(error instanceof Trap)) throw new Failed(field, expected, notAn(Trap, error))
     if (error.trapCode !== trapCode) throw new Failed(field, expected, `threw ${describeError(error)}`)
   }
+}
+
+/** assert_exception (Wasm 3.0 scripts): the action must throw a wasm exception to its caller. */
+function assertExceptionThrown(field: string, result: Attempt<unknown>): void {
+  const expected = 'an uncaught wasm exception (Exception)'
+  if (result.ok) throw new Failed(field, expected, `returned ${describeGot(result.value)}`)
+  if (!(result.error instanceof Exception)) throw new Failed(field, expected, `threw ${describeError(result.error)}`)
 }
 
 /** The trapCode for a spec trap text; a text missing from TRAP_CODES fails the command. */

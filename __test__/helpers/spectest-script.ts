@@ -38,7 +38,7 @@ export interface RegisterCommand extends At {
 }
 
 export interface ActionCommand extends At {
-  readonly type: 'action' | 'assert_return' | 'assert_trap' | 'assert_exhaustion'
+  readonly type: 'action' | 'assert_return' | 'assert_trap' | 'assert_exhaustion' | 'assert_exception'
   readonly action: SpecAction
   readonly expected?: readonly SpecValue[]
   readonly text?: string

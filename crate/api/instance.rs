@@ -10,6 +10,7 @@ use wasmtime::{AsContext, Extern, Instance, StoreContextMut};
 use crate::api::global::NativeGlobal;
 use crate::api::memory::NativeMemory;
 use crate::api::table::NativeTable;
+use crate::api::tag::NativeTag;
 use crate::base::error::{Fail, Res, throwing};
 use crate::base::live::{Kind, Live};
 use crate::base::raw;
@@ -42,7 +43,12 @@ pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<
         g.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Global(g.global));
     }
-    Err(Fail::type_error("expected a Func, Memory, Table or Global"))
+    // SAFETY: as above.
+    if let Some(t) = unsafe { raw::unwrap_class::<NativeTag>(env, v) } {
+        t.core().belongs_to(cx, OTHER_STORE)?;
+        return Ok(Extern::Tag(t.tag));
+    }
+    Err(Fail::type_error("expected a Func, Memory, Table, Global or Tag"))
 }
 
 /// A JS wrapper for a wasmtime extern.
@@ -56,6 +62,7 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
             Extern::Memory(m) => raw::light_instance(env, "NativeMemory\0", NativeMemory::new(core.clone(), m)),
             Extern::Table(t) => raw::light_instance(env, "NativeTable\0", NativeTable::new(core.clone(), t)),
             Extern::Global(g) => raw::light_instance(env, "NativeGlobal\0", NativeGlobal::new(core.clone(), g)),
+            Extern::Tag(t) => raw::light_instance(env, "NativeTag\0", NativeTag::new(core.clone(), t)),
             _ => Ok(raw::null(env)),
         }
     }

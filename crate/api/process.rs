@@ -19,6 +19,7 @@ pub fn init(env: Env, make_error: Function<'_, (), ()>, thread_id: u32) -> napi:
     // lifetime (it is module-level state in lib/, so this creates no cycle).
     let r = throwing(&env, || unsafe { raw::new_reference(env.raw(), make_error.raw(), 1) })?;
     raw::set_error_factory(env.raw(), r);
+    crate::call::exception::register();
     // When this thread's env goes away (a worker exiting, even by process.exit()), stop the wasm
     // its stores are running on other threads (callAsync), so that nothing spins on forever.
     // SAFETY: registering a plain C callback whose argument is the thread id (no pointer).

@@ -314,6 +314,28 @@ pub unsafe fn build_error(env: js::Env, e: &NewError) -> Option<js::Value> {
     }
 }
 
+/// The JS `Exception` (lib/exception.ts) around `native`, a wasm exception object's native
+/// handle, built by the error factory.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; `native` is a live handle.
+pub unsafe fn build_exception(env: js::Env, native: js::Value) -> Result<js::Value, Fail> {
+    let factory = js::error_factory();
+    if factory.is_null() {
+        return Err(Fail::internal("the error factory is not registered in this thread"));
+    }
+    // SAFETY: the caller's contract.
+    unsafe {
+        let f = js::reference_value(env, factory).ok_or_else(|| Fail::internal("the error factory is gone"))?;
+        let args = [
+            js::string_value(env, "Exception")?,
+            js::string_value(env, "ERR_WASM_EXCEPTION")?,
+            js::string_value(env, "a wasm exception")?,
+            native,
+        ];
+        js::call_function(env, f, &args)
+    }
+}
+
 unsafe fn frames_value(env: js::Env, frames: &[Frame]) -> Result<js::Value, Fail> {
     // SAFETY: on the JS thread of `env`, inside an N-API callback where throwing is allowed.
     unsafe {

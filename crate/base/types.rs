@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use wasmtime::{Engine, ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use wasmtime::{Engine, ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, TagType, ValType};
 
 use crate::base::error::{Fail, Res};
 
@@ -125,6 +125,13 @@ pub fn signature_json(out: &mut String, params: impl Iterator<Item = ValType>, r
     out.push('}');
 }
 
+/// `{"params": [...]}`: the values an exception of the tag carries.
+pub fn tag_type_json(out: &mut String, t: &TagType) {
+    out.push_str("{\"params\":");
+    json_valtypes(out, t.ty().params());
+    out.push('}');
+}
+
 fn opt_u64(out: &mut String, key: &str, v: Option<u64>) {
     if let Some(v) = v {
         let _ = write!(out, ",\"{key}\":{v}");
@@ -161,7 +168,10 @@ pub fn extern_type_json(out: &mut String, t: &ExternType) {
             json_str(out, valtype_name(g.content()));
             let _ = write!(out, ",\"mutable\":{}}}", g.mutability() == Mutability::Var);
         }
-        ExternType::Tag(_) => out.push_str("{\"kind\":\"tag\",\"type\":{}"),
+        ExternType::Tag(t) => {
+            out.push_str("{\"kind\":\"tag\",\"type\":");
+            tag_type_json(out, t);
+        }
     }
     out.push('}');
 }

@@ -23,7 +23,7 @@ use wasmtime::{AsContext, AsContextMut, Caller, Func, FuncType, RootScope, Store
 
 use crate::base::error::{self, Fail, Res};
 use crate::base::raw::{self as js, HandleScope};
-use crate::call::{executor, values};
+use crate::call::{exception, executor, values};
 use crate::store::core::{Host, HostStats, StoreCore};
 use crate::store::profiling;
 use crate::store::wasi;
@@ -202,7 +202,7 @@ fn host_call(
     // SAFETY: as above: `entry.fns` is live in the entry's scope, `raw` follows the raw convention.
     let outcome = outcome.and_then(|()| unsafe { invoke_host(core, env, entry.fns, slot, params, results, raw) });
     // SAFETY: inside our handle scope on the JS thread.
-    let outcome = outcome.map_err(|fail| unsafe { core.host_failure(env, fail) });
+    let outcome = outcome.map_err(|fail| unsafe { exception::host_failure(core, env, fail, caller) });
     core.pop_caller();
     profiling::end_host_call(caller, marked);
     outcome

@@ -15,10 +15,10 @@ use std::collections::HashMap;
 use std::ptr;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use napi::sys;
-use wasmtime::{AsContextMut, Caller, Engine, Extern, FuncType, ResourceLimiter, Store, StoreContextMut};
+use wasmtime::{AsContextMut, Caller, Engine, ExnRef, Extern, FuncType, OwnedRooted, ResourceLimiter, RootScope, Store, StoreContextMut};
 
 use crate::base::engine::EngineInfo;
 use crate::base::error::{self, Fail, HostException, Res};
@@ -181,6 +181,16 @@ pub enum State {
     Live,
     Moved,
     Closed,
+}
+
+/// Makes the JS object of a wasm exception that escaped a call (`wasm_error`): the call layer
+/// owns exceptions' JS class (call/exception.rs) and registers it at start-up.
+pub type ExceptionToJs = fn(raw::Env, &Rc<StoreCore>, OwnedRooted<ExnRef>, Option<raw::Value>) -> Res<raw::Value>;
+
+static EXCEPTION_TO_JS: OnceLock<ExceptionToJs> = OnceLock::new();
+
+pub fn set_exception_to_js(f: ExceptionToJs) {
+    let _ = EXCEPTION_TO_JS.set(f);
 }
 
 /// A host call running in a store, innermost last: through it, JS inside the call uses the store
@@ -577,6 +587,11 @@ impl StoreCore {
         {
             return f;
         }
+        if e.is::<wasmtime::ThrownException>()
+            && let Some(f) = self.thrown_exception()
+        {
+            return f;
+        }
         let dump = e.downcast_ref::<wasmtime::WasmCoreDump>().and_then(|d| self.serialize_coredump(d));
         let mut fail = Fail::from_wasm(e, link_phase);
         if let (Fail::New(err), Some(bytes)) = (&mut fail, dump) {
@@ -592,6 +607,28 @@ impl StoreCore {
             );
         }
         fail
+    }
+
+    /// The wasm exception pending in the store (it escaped the call), as the JS value to throw:
+    /// made by the call layer's hook (`set_exception_to_js`). `None` if there is none.
+    fn thrown_exception(&self) -> Option<Fail> {
+        let to_js = EXCEPTION_TO_JS.get()?;
+        let exn = {
+            let mut cx = self.cx().ok()?;
+            let mut scope = RootScope::new(&mut cx);
+            let pending = scope.as_context_mut().take_pending_exception()?;
+            pending.to_owned_rooted(&mut scope).ok()?
+        };
+        // SAFETY: on the JS thread, inside the callback that ran the call (`wasm_error`'s use).
+        let kept = self.take_host_exception().map(|f| unsafe { error::exception_value(self.env, f) });
+        let core = self.rc().ok()?;
+        Some(match to_js(self.env, &core, exn, kept) {
+            Ok(v) => {
+                self.keep_host_exception(v);
+                self.take_host_exception()?
+            }
+            Err(f) => f,
+        })
     }
 
     /// A trap's core dump (engine option `coredumpOnTrap`) as bytes: the store's memories and
