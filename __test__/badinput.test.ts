@@ -40,6 +40,7 @@ import {
   Linker,
   Memory,
   Module,
+  SharedMemory,
   Store,
   Table,
   Tag,
@@ -605,6 +606,7 @@ for (const [what, options, expect] of [
   ["profiler: 'vtune'", { profiler: 'vtune' }, VALUE],
   ['profiler: 5', { profiler: 5 }, TYPE],
   ["coredumpOnTrap: 'yes'", { coredumpOnTrap: 'yes' }, TYPE],
+  ["sharedMemory: 'yes'", { sharedMemory: 'yes' }, TYPE],
   ['maxWasmStack: 2**53+1', { maxWasmStack: 2 ** 53 + 1 }, RANGE],
   ['features: { bogus: true }', { features: { bogus: true } }, VALUE],
   ["cache: { directory: '' }", { cache: { directory: '' } }, VALUE],
@@ -1207,7 +1209,7 @@ bad('Store.receive', "a token naming an object that was not sent ('ghost')", TOK
 // Node's code for a method called on the wrong receiver is ERR_INVALID_THIS: every prototype method
 // and accessor of every class, called on a plain object and on a bare `Object.create(prototype)`.
 const INVALID_THIS = 'TypeError ERR_INVALID_THIS'
-const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Tag, Exception, Instance, Linker, InstancePre, InterruptHandle, Component, ComponentLinker } as const
+const RECEIVER_CLASSES = { Config, Engine, Module, Store, Func, Memory, Table, Global, Tag, Exception, SharedMemory, Instance, Linker, InstancePre, InterruptHandle, Component, ComponentLinker } as const
 for (const [name, cls] of Object.entries(RECEIVER_CLASSES)) {
   const proto = cls.prototype as object
   for (const key of Object.getOwnPropertyNames(proto)) {

@@ -16,8 +16,9 @@ import * as footprint from './footprint.mjs'
 import * as strings from './strings.mjs'
 import * as components from './components.mjs'
 import * as componentize from './componentize.mjs'
+import * as shared from './shared.mjs'
 
-const SUITES = { calls, epoch, async: asyncCalls, threads, instantiate, compile, compute, footprint, strings, components, componentize }
+const SUITES = { calls, epoch, async: asyncCalls, threads, shared, instantiate, compile, compute, footprint, strings, components, componentize }
 const args = process.argv.slice(2)
 const at = args.indexOf('--compare')
 const compareFile = at >= 0 ? args[at + 1] : undefined

@@ -70,15 +70,20 @@ export interface EngineOptions {
    * format, with the memories and globals at the trap), for `wasmgdb` and friends.
    */
   coredumpOnTrap?: boolean
+  /**
+   * The threads proposal with shared memories: `new SharedMemory(engine, ...)`, and modules
+   * that define or import a shared memory (wasmtime's `shared_memory`; a tier-2 feature there).
+   */
+  sharedMemory?: boolean
 }
 
 // Names (strategy, optLevel, features) are checked natively (base/engine.rs), types here.
 const STRINGS = ['strategy', 'optLevel', 'profiler']
 const ENGINE_KEYS = [
   'strategy', 'optLevel', 'consumeFuel', 'epochInterruption', 'maxWasmStack', 'features', 'allocator', 'cache',
-  'parallelCompilation', 'debugInfo', 'memoryReservation', 'memoryGuardSize', 'profiler', 'coredumpOnTrap',
+  'parallelCompilation', 'debugInfo', 'memoryReservation', 'memoryGuardSize', 'profiler', 'coredumpOnTrap', 'sharedMemory',
 ]
-const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo', 'coredumpOnTrap']
+const BOOLS = ['consumeFuel', 'epochInterruption', 'parallelCompilation', 'debugInfo', 'coredumpOnTrap', 'sharedMemory']
 const NUMBERS = ['maxWasmStack', 'memoryReservation', 'memoryGuardSize']
 
 function toNativeOptions(o: EngineOptions): Native.EngineOptions {
@@ -115,7 +120,7 @@ function toNativeOptions(o: EngineOptions): Native.EngineOptions {
     strategy: o.strategy, optLevel: o.optLevel, consumeFuel: o.consumeFuel, epochInterruption: o.epochInterruption,
     maxWasmStack: o.maxWasmStack, parallelCompilation: o.parallelCompilation, debugInfo: o.debugInfo,
     memoryReservation: o.memoryReservation, memoryGuardSize: o.memoryGuardSize, profiler: o.profiler,
-    coredumpOnTrap: o.coredumpOnTrap,
+    coredumpOnTrap: o.coredumpOnTrap, sharedMemory: o.sharedMemory,
   })
   return out
 }

@@ -7,6 +7,7 @@ export { Memory } from './memory'
 export { Table } from './table'
 export { Global } from './global'
 export { Tag } from './tag'
+export { SharedMemory } from './shared-memory'
 export { Exception } from './exception'
 export { ExternRef } from './externref'
 export {
@@ -45,6 +46,7 @@ import { Memory as Me } from './memory'
 import { Table as T } from './table'
 import { Global as G } from './global'
 import { Tag as Tg } from './tag'
+import { SharedMemory as SM } from './shared-memory'
 import { Exception as Ex } from './exception'
 import { Instance as I } from './instance'
 import { Linker as L, InstancePre as P } from './linker'
@@ -52,5 +54,5 @@ import { InterruptHandle as H } from './interrupt'
 import { Component as Co, ComponentLinker as CL, ComponentInstance as CI, ComponentInstancePre as CP } from './component'
 
 interruptOnTerminate()
-for (const cls of [E, M, S, F, Me, T, G, Tg, Ex, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
+for (const cls of [E, M, S, F, Me, T, G, Tg, Ex, SM, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
 guardReceivers(C, 'options')

@@ -8,12 +8,13 @@ import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { Tag } from './tag'
+import { SharedMemory } from './shared-memory'
 import { Module, checkModule } from './module'
 import { checkKeys, type FuncType, type HostFunction, type ImportType, type UntypedSignature } from './types'
 
-export type ImportValue = HostFunction | Func | Memory | Table | Global | Tag
+export type ImportValue = HostFunction | Func | Memory | Table | Global | Tag | SharedMemory
 export type Imports = Record<string, Record<string, ImportValue>>
-export type ExportValue = ExportedFunction | Memory | Table | Global | Tag
+export type ExportValue = ExportedFunction | Memory | Table | Global | Tag | SharedMemory
 /** The exports of an instance whose exports' types are not declared. */
 export type Exports = Record<string, ExportValue>
 
@@ -22,7 +23,7 @@ export type Exports = Record<string, ExportValue>
  * exactly as the user declares it: `(a: number, b: number) => number`), a `Memory`, a `Table`
  * or a `Global`.
  */
-export type ExportShape<E> = { [K in keyof E]: UntypedSignature | Memory | Table | Global | Tag }
+export type ExportShape<E> = { [K in keyof E]: UntypedSignature | Memory | Table | Global | Tag | SharedMemory }
 
 /** An export as declared in `E`, as it is in `exports`: a declared signature becomes an `ExportedFunction` of it. */
 export type ExportOf<V> = V extends UntypedSignature ? (V extends { readonly func: Func } ? V : ExportedFunction<V>) : V
@@ -39,6 +40,7 @@ export function wrapExtern(store: Store, n: unknown, type?: FuncType): ExportVal
   if (n instanceof native.NativeTable) return Table._wrap(store, n)
   if (n instanceof native.NativeGlobal) return Global._wrap(store, n)
   if (n instanceof native.NativeTag) return Tag._wrap(store, n)
+  if (n instanceof native.NativeSharedMemory) return SharedMemory._wrap(n)
   return null
 }
 
@@ -53,7 +55,7 @@ function importExtern(store: Store, imp: ImportType, v: unknown): unknown {
     if (typeof v === 'function') return newHostFunc(store, imp.type.type, v as HostFunction, imp.module, imp.name)._native
   } else if (kind === 'global' && (typeof v === 'number' || typeof v === 'bigint') && !imp.type.type.mutable) {
     return new Global(store, imp.type.type, v)._native
-  } else if ((kind === 'memory' && v instanceof Memory) || (kind === 'table' && v instanceof Table) || (kind === 'global' && v instanceof Global) || (kind === 'tag' && v instanceof Tag)) {
+  } else if ((kind === 'memory' && v instanceof Memory) || (kind === 'table' && v instanceof Table) || (kind === 'global' && v instanceof Global) || (kind === 'tag' && v instanceof Tag) || (kind === 'memory' && v instanceof SharedMemory)) {
     return v._native
   }
   throw new LinkError(`import ${where} must be a ${kind}, got ${typeof v === 'object' ? (v === null ? 'null' : v.constructor?.name ?? 'an object') : typeof v}`)

@@ -8,6 +8,7 @@ import { Memory } from './memory'
 import { Table } from './table'
 import { Global } from './global'
 import { Tag } from './tag'
+import { SharedMemory } from './shared-memory'
 import { Instance, type ExportShape, type Exports } from './instance'
 import { Module, checkModule } from './module'
 import { checkFuncType, checkKeys, checkObject, type FuncType, type HostFunction } from './types'
@@ -21,8 +22,8 @@ function checkName(v: unknown, what: string): string {
 
 function nativeItem(item: unknown): unknown {
   if (funcOf(item)) return funcIn(item)
-  if (item instanceof Memory || item instanceof Table || item instanceof Global || item instanceof Tag) return item._native
-  throw typeError('item must be a Func, an exported function, a Memory, a Table, a Global or a Tag')
+  if (item instanceof Memory || item instanceof Table || item instanceof Global || item instanceof Tag || item instanceof SharedMemory) return item._native
+  throw typeError('item must be a Func, an exported function, a Memory, a Table, a Global, a Tag or a SharedMemory')
 }
 
 /**
@@ -91,7 +92,7 @@ export class Linker {
   }
 
   /** Define a store object under `module`.`name`. */
-  define(store: Store, module: string, name: string, item: Func | Memory | Table | Global | Tag): this {
+  define(store: Store, module: string, name: string, item: Func | Memory | Table | Global | Tag | SharedMemory): this {
     this.#sameEngine(checkStore(store))
     this.#useStore(store)
     this._native.define(store._native, checkName(module, 'module'), checkName(name, 'name'), nativeItem(item))

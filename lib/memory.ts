@@ -22,7 +22,7 @@ export class Memory {
     const { minimum, maximum, shared, memory64 } = t // read once: a getter could answer differently the second time
     checkKeys(t, ['minimum', 'maximum', 'shared', 'memory64'], 'memory type')
     // Not silently a plain memory: shared and 64-bit memories cannot be made from JS (yet).
-    if (shared !== undefined && shared !== false) throw typeError('shared memories cannot be created from JS yet: a module can define one', 'ERR_INVALID_ARG_VALUE')
+    if (shared !== undefined && shared !== false) throw typeError('a Memory belongs to one store: for a shared memory, use new SharedMemory(engine, { initial, maximum })', 'ERR_INVALID_ARG_VALUE')
     if (memory64 !== undefined && memory64 !== false) throw typeError('64-bit memories cannot be created from JS yet: a module can define one', 'ERR_INVALID_ARG_VALUE')
     if (typeof minimum !== 'number') throw typeError('memory type minimum must be a number')
     if (maximum !== undefined && typeof maximum !== 'number') throw typeError('memory type maximum must be a number')
@@ -38,6 +38,11 @@ export class Memory {
 
   get type(): MemoryType {
     return frozenJson<{ type: MemoryType }>(this._native.typeJson()).type
+  }
+
+  /** Always `false`: a shared memory is a `SharedMemory`. */
+  get shared(): boolean {
+    return false
   }
 
   /** Size in 64 KiB pages. */

@@ -9,6 +9,7 @@ use wasmtime::{AsContext, Extern, Instance, StoreContextMut};
 
 use crate::api::global::NativeGlobal;
 use crate::api::memory::NativeMemory;
+use crate::api::shared_memory::NativeSharedMemory;
 use crate::api::table::NativeTable;
 use crate::api::tag::NativeTag;
 use crate::base::error::{Fail, Res, throwing};
@@ -48,7 +49,14 @@ pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<
         t.core().belongs_to(cx, OTHER_STORE)?;
         return Ok(Extern::Tag(t.tag));
     }
-    Err(Fail::type_error("expected a Func, Memory, Table, Global or Tag"))
+    // SAFETY: as above.
+    if let Some(m) = unsafe { raw::unwrap_class::<NativeSharedMemory>(env, v) } {
+        if !wasmtime::Engine::same(&m.engine_info().value.engine, cx.engine()) {
+            return Err(Fail::link("the shared memory belongs to another engine than the store's"));
+        }
+        return Ok(Extern::SharedMemory(m.memory.clone()));
+    }
+    Err(Fail::type_error("expected a Func, Memory, Table, Global, Tag or SharedMemory"))
 }
 
 /// A JS wrapper for a wasmtime extern.
@@ -63,7 +71,9 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
             Extern::Table(t) => raw::light_instance(env, "NativeTable\0", NativeTable::new(core.clone(), t)),
             Extern::Global(g) => raw::light_instance(env, "NativeGlobal\0", NativeGlobal::new(core.clone(), g)),
             Extern::Tag(t) => raw::light_instance(env, "NativeTag\0", NativeTag::new(core.clone(), t)),
-            _ => Ok(raw::null(env)),
+            Extern::SharedMemory(m) => {
+                raw::light_instance(env, "NativeSharedMemory\0", NativeSharedMemory::new(m, core.engine_info.clone()))
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod linker;
 pub mod memory;
 pub mod module;
 pub mod process;
+pub mod shared_memory;
 pub mod store;
 pub mod table;
 pub mod tag;

@@ -46,6 +46,7 @@ pub struct EngineOptions {
     pub profiler: Option<String>,
     /// A trap carries a core dump of the store (`trap.coredump`).
     pub coredump_on_trap: Option<bool>,
+    pub shared_memory: Option<bool>,
 }
 
 fn feature(config: &mut Config, name: &str, on: bool) -> Res<()> {
@@ -124,6 +125,11 @@ pub fn build_config(o: &EngineOptions) -> Res<Config> {
     if let Some(d) = o.coredump_on_trap {
         c.coredump_on_trap(d);
     }
+    if o.shared_memory == Some(true) {
+        // The threads proposal (atomics, shared memories in modules) and `SharedMemory::new`.
+        c.wasm_threads(true);
+        c.shared_memory(true);
+    }
     if let Some(p) = &o.pooling {
         let mut pc = PoolingAllocationConfig::default();
         if let Some(n) = p.total_core_instances {
@@ -157,6 +163,8 @@ pub struct EngineInfo {
     pub cache_dir: Option<std::path::PathBuf>,
     /// The pooling allocator is on: memories live in preallocated slots.
     pub pooling: bool,
+    /// Engine option `sharedMemory`: `SharedMemory` can be made.
+    pub shared_memory: bool,
     _live: Live,
 }
 
@@ -188,6 +196,7 @@ pub fn make_engine(o: &EngineOptions) -> Res<Arc<Shareable<EngineInfo>>> {
         ticker: Default::default(),
         cache_dir,
         pooling: o.pooling.is_some(),
+        shared_memory: o.shared_memory == Some(true),
         _live: Live::new(Kind::Engine),
     }))
 }

@@ -118,9 +118,13 @@ impl Fail {
                 "the guest called proc_exit with an exit status outside the 0–125 that WASI allows",
             );
         }
-        let message = format!("{err:#}");
+        let mut message = format!("{err:#}");
         if let Some(f) = Fail::resource(&err, &message) {
             return f;
+        }
+        if message.contains("shared memory support is disabled") {
+            // wasmtime names its Rust `Config` method: say what that is here.
+            message.push_str(" (create the engine with sharedMemory: true)");
         }
         if link_phase { Fail::link(message) } else { Fail::wasmtime(message) }
     }
