@@ -188,6 +188,10 @@ test('wait and notify across threads: wasm in a worker woken from JS here, and J
   t.is(memory.wait32(24, 0, 1), 'timed-out')
   t.is(memory.wait64(32, 5n, 0), 'not-equal')
   t.is(memory.wait64(32, 0n, 1), 'timed-out')
+  memory.write(40, new Uint8Array(8).fill(0xff))
+  t.is(memory.wait64(40, -1n, 1), 'timed-out', 'the i64 at 40 is -1 (all ones)')
+  t.is(memory.wait64(40, 2n ** 64n - 1n, 1), 'timed-out', 'the same bits as an unsigned BigInt')
+  t.is(memory.wait64(40, 1n, 0), 'not-equal')
 })
 
 test('a worker terminated while spinning in wasm on the shared memory: the others finish, the memory stays usable', async (t) => {

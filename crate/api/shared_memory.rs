@@ -198,11 +198,12 @@ impl NativeSharedMemory {
     pub fn wait64(&self, env: Env, addr: f64, expected: BigInt, timeout_ms: Option<f64>) -> napi::Result<&'static str> {
         throwing(&env, || {
             let a = self.address(addr, 8)?;
-            let (signed, bits, lossless) = expected.get_u64();
-            if !lossless && !(signed && bits == 0) {
-                return Err(Fail::range("expected must be an i64 or u64 BigInt"));
+            // lib/ passes BigInt.asIntN(64, expected): always an i64.
+            let (value, lossless) = expected.get_i64();
+            if !lossless {
+                return Err(Fail::range("expected must be an i64 BigInt"));
             }
-            let bits = if signed { bits.wrapping_neg() } else { bits };
+            let bits = value as u64;
             let t = timeout(timeout_ms)?;
             self.memory.atomic_wait64(a, bits, t).map(wait_result).map_err(|t| Fail::range(format!("wait64: {t}")))
         })
