@@ -170,6 +170,42 @@ for (const async of [false, true]) {
   })
 }
 
+for (const async of [false, true]) {
+  test(`callAsync (${async ? 'async store: a fiber on the pool' : 'plain store: a blocking thread'}): a host function's Exception is caught by the guest's try_table, thrown or as a rejected Promise`, async (t) => {
+    const store = new Store(Engine.default, { async })
+    const tag = new Tag(store, { params: ['i32', 'f64'] })
+    let throwing: (x: number) => unknown = () => undefined
+    const g = guest(store, tag, ((x: number) => throwing(x)) as (x: number) => void)
+    const catchHost = g.catchHost as unknown as ExportedFunction<(x: number) => number>
+    throwing = (x) => {
+      throw new Exception(tag, [x * 2, 0.5])
+    }
+    t.is(await catchHost.callAsync(21), 1042, 'thrown: caught by (catch $t)')
+    if (async) {
+      throwing = (x) => Promise.reject(new Exception(tag, [x * 3, 0.5]))
+      t.is(await catchHost.callAsync(10), 1030, 'a rejected Promise: caught by (catch $t)')
+    }
+    // Uncaught (another tag): the callAsync rejects with the very object.
+    const other = new Tag(store, { params: ['i32', 'f64'] })
+    const mine = new Exception(other, [1, 1])
+    throwing = () => {
+      throw mine
+    }
+    t.is(await rejection(t, catchHost.callAsync(1), 'other tag'), mine)
+    // A plain JS error still unwinds the guest without running its handlers.
+    const err = new Error('plain')
+    throwing = () => {
+      throw err
+    }
+    t.is(await rejection(t, (g.catchAll as unknown as ExportedFunction<(x: number) => number>).callAsync(1), 'plain error'), err)
+    // And the synchronous path of the same store still works.
+    throwing = (x) => {
+      throw new Exception(tag, [x, 0])
+    }
+    t.is(g.catchHost(4), 1004)
+  })
+}
+
 test('a Tag moves with its store (transfer), and stays the same tag there', (t) => {
   const store = new Store()
   const tag = new Tag(store, { params: ['i32', 'f64'] })

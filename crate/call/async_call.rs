@@ -29,6 +29,7 @@ use crate::base::live::{Kind, Live};
 use crate::base::raw::{self as js, HandleScope};
 use crate::call::component_func;
 use crate::call::component_resources::Conv;
+use crate::call::exception;
 use crate::call::executor;
 use crate::call::func::{results_raw, vals_value};
 use crate::call::values;
@@ -43,6 +44,9 @@ type Answer = std::result::Result<Vec<ValRaw>, Stop>;
 enum Stop {
     /// The host function threw (or its Promise rejected): the exception is the store's.
     Threw,
+    /// The host function threw a wasm `Exception` of the store: it is the store's pending
+    /// exception now, which the guest may catch (`exception::set_pending`).
+    Thrown,
     /// The call's deadline passed or it was interrupted while the host's Promise was pending:
     /// the JS side let go of the host call (see `Msg::Abandon`).
     Abandoned,
@@ -230,6 +234,7 @@ fn take_answer(answer: Answer, raw: &mut [MaybeUninit<ValRaw>]) -> wasmtime::Res
             Ok(())
         }
         Err(Stop::Threw) => Err(wasmtime::Error::new(HostException)),
+        Err(Stop::Thrown) => Err(wasmtime::Error::new(wasmtime::ThrownException)),
         Err(Stop::Abandoned | Stop::Wake) => Err(wasmtime::Trap::Interrupt.into()),
     }
 }
@@ -914,6 +919,7 @@ unsafe fn component_results(
 unsafe fn settle(env: js::Env, mut p: AwaitedHostCall, value: Res<js::Value>) {
     let core = p.core.clone();
     let spec = std::mem::replace(&mut p.results, ResultSpec::Core(Box::new([])));
+    let core_call = matches!(spec, ResultSpec::Core(_));
     let converted = match spec {
         ResultSpec::Core(types) => value.and_then(|v| {
             let mut cx = core.cx()?;
@@ -934,10 +940,30 @@ unsafe fn settle(env: js::Env, mut p: AwaitedHostCall, value: Res<js::Value>) {
     let answer = converted.map_err(|fail| {
         // SAFETY: on the JS thread.
         let exc = unsafe { exception_value(env, fail) };
-        core.keep_host_exception(exc);
-        Stop::Threw
+        // SAFETY: on the JS thread while the guest's context is on the stack of callers.
+        if core_call { unsafe { threw(env, &core, exc) } } else { kept(&core, exc) }
     });
     p.answer(answer);
+}
+
+/// A host function's exception as the waiting guest's answer: kept as the store's JS exception.
+fn kept(core: &StoreCore, exc: js::Value) -> Stop {
+    core.keep_host_exception(exc);
+    Stop::Threw
+}
+
+/// `kept`, for a core host function: a wasm `Exception` of the store also becomes the store's
+/// pending exception, which the guest's `try_table` may catch (as on the synchronous path).
+///
+/// SAFETY (caller): on the JS thread, inside a callback, while the guest's caller is on the
+/// store's stack of callers; `exc` is a live handle.
+unsafe fn threw(env: js::Env, core: &StoreCore, exc: js::Value) -> Stop {
+    let stop = kept(core, exc);
+    // SAFETY: the caller's contract.
+    match unsafe { exception::native_of(env, exc) } {
+        Some(x) if core.cx().is_ok_and(|mut cx| exception::set_pending(x, core, &mut cx)) => Stop::Thrown,
+        _ => stop,
+    }
 }
 
 /// The `AwaitedHostCall` shared by a promise's two callbacks: whichever runs takes it. Each callback
@@ -1043,8 +1069,9 @@ unsafe extern "C" fn on_rejected(env: sys::napi_env, info: sys::napi_callback_in
             p.answer(answer);
             return ptr::null_mut();
         }
-        p.core.keep_host_exception(reason);
-        p.answer(Err(Stop::Threw));
+        let core = p.core.clone();
+        // SAFETY: as above.
+        p.answer(Err(unsafe { threw(env, &core, reason) }));
     }
     ptr::null_mut()
 }

@@ -69,6 +69,13 @@ pub fn throw_into(x: &NativeException, core: &StoreCore, cx: &mut impl AsContext
     Some(scope.as_context_mut().throw::<()>(rooted).unwrap_err())
 }
 
+/// Make `x` the pending exception of its store (reached through `cx`, the guest's caller, from
+/// the JS thread while a pooled guest waits for its host call): `false` if it belongs to another
+/// store. The guest's host call then returns `ThrownException` (call/async_call.rs).
+pub fn set_pending(x: &NativeException, core: &StoreCore, cx: &mut impl AsContextMut<Data = Host>) -> bool {
+    throw_into(x, core, cx).is_some()
+}
+
 /// Register `to_js` with the store core (once per process).
 pub fn register() {
     crate::store::core::set_exception_to_js(|env, core, exn, kept| {
