@@ -36,3 +36,12 @@ test('examples/plugin-host.mjs: one InstancePre, caller context, a store per req
   t.is(r.status, 0)
   t.deepEqual(r.stdout.split('\n').filter((l) => l !== ''), expected)
 })
+
+test('examples/shared-memory.mjs: two workers sum 1..N over one SharedMemory (wait/notify between threads), and growth by wasm is seen', (t) => {
+  const N = 16_000 // the example's N
+  const r = runExample('shared-memory.mjs')
+  t.is(r.error, undefined)
+  t.is(r.stderr, '')
+  t.is(r.status, 0)
+  t.deepEqual(r.stdout.trim().split('\n'), [`2 workers summed 1..${N} in one SharedMemory: ${(N * (N + 1)) / 2}`, 'grown by wasm: 1 → 2 pages'])
+})
