@@ -259,12 +259,11 @@ export class Store<T = unknown> {
   static receive<T = unknown>(t: StoreTransfer, opts: { imports?: ReceiveImports; data?: T; wasi?: ReceiveWasi } = {}): { store: Store<T>; objects: Record<string, StoreObject> } {
     if (!isTransferToken(t)) throw typeError('expected a StoreTransfer token from store.transfer()')
     if (!opts || typeof opts !== 'object') throw typeError('receive options must be an object')
-    const wanted = frozenJson<WantedHostFunction[]>(native.NativeStore.transferHostFunctions(t.id))
-    const resources = frozenJson<{ id: number; iface: string; name: string }[]>(native.NativeStore.transferHostResources(t.id))
+    const { fns: wanted, resources } = frozenJson<{ fns: WantedHostFunction[]; resources: { id: number; iface: string; name: string }[] }>(native.NativeStore.transferWants(t.id))
     const fns = bindHostFunctions(wanted, opts.imports ?? {}, opts.wasi ?? {}, resources)
     const [nstore, ...nobjs] = native.NativeStore.receive(t.id, t.names.length) as [Native.NativeStore, ...unknown[]]
     native.NativeStore.watch(nstore)
-    const engine = Engine._wrap(nstore.engine())
+    const engine = nstore.hasDefaultEngine() ? Engine.default : Engine._wrap(nstore.engine())
     const store = wrapAs(Store, {
       _native: nstore, _fns: [] as HostFunction[], _externs: t.externs.map(unplaceholder), _freeExterns: [...t.freeExterns],
       _linkerBound: new Map(), _allocs: 0, _asyncTail: Promise.resolve(), engine, data: 'data' in opts ? opts.data : t.data,

@@ -3,6 +3,7 @@
 //! threads. The state itself is `StoreCore` (store/core.rs).
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -94,9 +95,22 @@ impl NativeStore {
         throwing(&env, || Ok(self.core.cx()?.data().is_async))
     }
 
+    /// Whether the store's engine is the process-wide default one (lib/ then needs no wrapper).
     #[napi(catch_unwind)]
-    pub fn engine(&self) -> NativeEngine {
-        NativeEngine::from_info(self.core.engine_info.clone())
+    pub fn has_default_engine(&self) -> bool {
+        crate::base::engine::default_engine().is_ok_and(|d| Arc::ptr_eq(&d, &self.core.engine_info))
+    }
+
+    /// The store's engine, made the light way (`raw::light_instance`): one per received store.
+    #[napi(catch_unwind, ts_return_type = "NativeEngine")]
+    pub fn engine<'a>(&self, env: &'a Env) -> napi::Result<Unknown<'a>> {
+        throwing(env, || {
+            // SAFETY: on the JS thread of `env`, inside a callback; the value is created in its scope.
+            unsafe {
+                let v = raw::light_instance(env.raw(), "NativeEngine\0", NativeEngine::from_info(self.core.engine_info.clone()))?;
+                Ok(Unknown::from_raw_unchecked(env.raw(), v))
+            }
+        })
     }
 
     /// `[Symbol.dispose]()` of a component's resource object: drop its handle now (the guest's
@@ -298,16 +312,11 @@ impl NativeStore {
         })
     }
 
-    /// JSON `[{id, iface, name}]` of a parked store's host resource types (components).
+    /// JSON `{fns, resources}` of a parked store: what the receiver must provide (see
+    /// `transfer::wants_json`).
     #[napi(catch_unwind)]
-    pub fn transfer_host_resources(env: Env, id: String) -> napi::Result<String> {
-        transfer::host_resources_json(&id).or_throw(&env)
-    }
-
-    /// JSON `[{module, name, type}]` of a parked store's JS host functions, by slot.
-    #[napi(catch_unwind)]
-    pub fn transfer_host_functions(env: Env, id: String) -> napi::Result<String> {
-        transfer::host_functions_json(&id).or_throw(&env)
+    pub fn transfer_wants(env: Env, id: String) -> napi::Result<String> {
+        transfer::wants_json(&id).or_throw(&env)
     }
 
     /// Adopt a parked store in this thread: `[NativeStore, ...wrappers of the objects sent]`;
@@ -319,10 +328,14 @@ impl NativeStore {
             let core = StoreCore::adopt(env.raw(), parked.engine, parked.store);
             let pending = |_| Fail::Pending;
             let mut out = env.create_array(parked.objects.len() as u32 + 1).map_err(pending)?;
-            out.set(0, NativeStore { core: core.clone() }).map_err(pending)?;
+            // The store and its instances the light way (`raw::light_instance`), as when made.
+            // SAFETY: on the JS thread of `env`, inside this callback.
+            let store = unsafe { raw::light_instance(env.raw(), "NativeStore\0", NativeStore { core: core.clone() })? };
+            // SAFETY: `store` is a handle created in this callback's scope.
+            out.set(0, unsafe { Unknown::from_raw_unchecked(env.raw(), store) }).map_err(pending)?;
             for (i, m) in parked.objects.into_iter().enumerate() {
                 let v = match m {
-                    Moved::Instance(inst) => NativeInstance::new(core.clone(), inst).into_instance(env).map_err(pending)?.value,
+                    Moved::Instance(inst) => NativeInstance::new(core.clone(), inst).into_js(env.raw())?.raw(),
                     Moved::Extern(e) => extern_value(env, &core, e, core.cx()?.as_context())?,
                     Moved::Component(parts) => {
                         NativeComponentInstance::received(core.clone(), parts)?.into_instance(env).map_err(pending)?.value

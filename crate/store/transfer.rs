@@ -61,13 +61,16 @@ pub fn park(store: Box<Store<Host>>, engine: Arc<Shareable<EngineInfo>>, objects
     id
 }
 
-/// JSON `[{module, name, type}]` of the parked store's JS host functions, by slot: what the
-/// receiver must provide. The token stays receivable.
-pub fn host_functions_json(id: &str) -> Res<String> {
+/// JSON `{"fns": [...], "resources": [...]}` of a parked store: what the receiver must provide.
+/// `fns`: its JS host functions by slot (`{module, name, type}`); `resources`: its host resource
+/// types of components (`{id, iface, name}`), whose JS classes the receiver gives. The token
+/// stays receivable.
+pub fn wants_json(id: &str) -> Res<String> {
     let q = parked();
     let (_, parked) = q.iter().find(|(k, _)| k == id).ok_or_else(bad_token)?;
-    let mut out = String::from("[");
-    for (i, f) in parked.store.data().host_fns.iter().enumerate() {
+    let host = parked.store.data();
+    let mut out = String::from("{\"fns\":[");
+    for (i, f) in host.host_fns.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -81,17 +84,8 @@ pub fn host_functions_json(id: &str) -> Res<String> {
             types::import_json(&mut out, &f.module, &f.name, &wasmtime::ExternType::Func(f.ty.clone()));
         }
     }
-    out.push(']');
-    Ok(out)
-}
-
-/// JSON `[{id, iface, name}]` of the parked store's host resource types (components): the JS
-/// classes the receiver must provide.
-pub fn host_resources_json(id: &str) -> Res<String> {
-    let q = parked();
-    let (_, parked) = q.iter().find(|(k, _)| k == id).ok_or_else(bad_token)?;
-    let mut out = String::from("[");
-    for (i, r) in parked.store.data().host_resource_types.iter().enumerate() {
+    out.push_str("],\"resources\":[");
+    for (i, r) in host.host_resource_types.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -101,7 +95,7 @@ pub fn host_resources_json(id: &str) -> Res<String> {
         types::json_str(&mut out, &r.name);
         out.push('}');
     }
-    out.push(']');
+    out.push_str("]}");
     Ok(out)
 }
 
