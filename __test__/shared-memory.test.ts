@@ -256,3 +256,19 @@ test('SharedMemory refuses bad input (class and code)', (t) => {
   const plainImport = new Module(engine, '(module (import "env" "memory" (memory 1)))')
   assertError(t, thrown(t, () => new Instance(new Store(engine), plainImport, { env: { memory: m } }), 'shared for plain'), LinkError, 'ERR_WASM_LINK', 'a SharedMemory for a plain import')
 })
+
+// Each shared memory reserves about 4 GiB of address space: ~32,000 dropped but not yet released
+// ones exhaust a process. A handle is released once V8 collects it, also in a loop that never
+// yields (store/reclaim.rs), and by its finalizer in one that does.
+for (const yields of [false, true]) {
+  test(`40,000 shared memories made and dropped in a loop that ${yields ? 'yields to the event loop' : 'never yields'}: none left reserving address space`, async (t) => {
+    for (let i = 0; i < 40_000; i++) {
+      const m = new SharedMemory(engine, { initial: 1, maximum: 2 })
+      if (i % 10_000 === 0) m.write(0, new Uint8Array([1]))
+      if (yields && i % 1000 === 0) await new Promise((r) => setImmediate(r))
+    }
+    // The process still has room for one more, and it works.
+    const last = new SharedMemory(engine, { initial: 1, maximum: 2 })
+    t.is(last.grow(1), 1)
+  })
+}

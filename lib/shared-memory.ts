@@ -32,10 +32,13 @@ export class SharedMemory {
     if (typeof initial !== 'number') throw typeError('shared memory initial must be a number of pages')
     if (typeof maximum !== 'number') throw typeError('shared memory maximum must be a number of pages (a shared memory needs one)')
     this._native = new native.NativeSharedMemory(engine._native, initial, maximum)
+    native.NativeSharedMemory.watch(this._native)
   }
 
   /** @internal */
   static _wrap(n: Native.NativeSharedMemory): SharedMemory {
+    // Released once V8 collects `n` (its wrapper holds it), even in a loop that never yields.
+    native.NativeSharedMemory.watch(n)
     return wrapAs(SharedMemory, { _native: n }, 'shareable')
   }
 

@@ -51,10 +51,10 @@ pub fn extern_of(env: &Env, v: &Unknown, cx: &StoreContextMut<'_, Host>) -> Res<
     }
     // SAFETY: as above.
     if let Some(m) = unsafe { raw::unwrap_class::<NativeSharedMemory>(env, v) } {
-        if !wasmtime::Engine::same(&m.engine_info().value.engine, cx.engine()) {
+        if !wasmtime::Engine::same(&m.engine_info()?.value.engine, cx.engine()) {
             return Err(Fail::link("the shared memory belongs to another engine than the store's"));
         }
-        return Ok(Extern::SharedMemory(m.memory.clone()));
+        return Ok(Extern::SharedMemory(m.memory()?));
     }
     Err(Fail::type_error("expected a Func, Memory, Table, Global, Tag or SharedMemory"))
 }
@@ -72,7 +72,7 @@ pub fn extern_value(env: &Env, core: &Rc<StoreCore>, e: Extern, cx: impl AsConte
             Extern::Global(g) => raw::light_instance(env, "NativeGlobal\0", NativeGlobal::new(core.clone(), g)),
             Extern::Tag(t) => raw::light_instance(env, "NativeTag\0", NativeTag::new(core.clone(), t)),
             Extern::SharedMemory(m) => {
-                raw::light_instance(env, "NativeSharedMemory\0", NativeSharedMemory::new(m, core.engine_info.clone()))
+                raw::light_instance(env, "NativeSharedMemory\0", NativeSharedMemory::new(env, m, core.engine_info.clone()))
             }
         }
     }

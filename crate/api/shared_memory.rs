@@ -2,6 +2,8 @@
 //! (wasmtime's `SharedMemory` is Send + Sync): any worker's stores of the same engine import it,
 //! and wasm and JS in every worker see the same bytes, growth included.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -14,8 +16,10 @@ use crate::api::engine::NativeEngine;
 use crate::base::args::{self, index_arg};
 use crate::base::engine::EngineInfo;
 use crate::base::error::{Fail, Res, throwing};
+use crate::base::raw;
 use crate::base::share::{self, Shareable};
 use crate::base::types;
+use crate::store::reclaim::{self, Reclaim};
 
 /// What a share token names: the memory and its engine.
 pub struct SharedMemoryInfo {
@@ -23,42 +27,91 @@ pub struct SharedMemoryInfo {
     engine: Arc<Shareable<EngineInfo>>,
 }
 
+/// This thread's handle on a shared memory. Released as soon as V8 has collected its JS object
+/// (store/reclaim.rs), not only when its finalizer runs: each memory reserves gigabytes of
+/// address space, which a synchronous loop would otherwise exhaust.
+struct Held {
+    env: raw::Env,
+    cell: RefCell<Option<Arc<Shareable<SharedMemoryInfo>>>>,
+}
+
+/// V8 external memory reported per handle: makes V8 collect dropped handles early enough.
+const HANDLE_WEIGHT: i64 = 1024 * 1024;
+
+impl Held {
+    fn new(env: raw::Env, cell: Arc<Shareable<SharedMemoryInfo>>) -> Rc<Held> {
+        let mut out = 0;
+        // SAFETY: plain accounting call on this thread's env.
+        unsafe { napi::sys::napi_adjust_external_memory(env, HANDLE_WEIGHT, &mut out) };
+        Rc::new(Held { env, cell: RefCell::new(Some(cell)) })
+    }
+}
+
+impl Reclaim for Held {
+    fn reclaim(&self) {
+        if self.cell.borrow_mut().take().is_some() {
+            let mut out = 0;
+            // SAFETY: plain accounting call on this thread's env (`Held` never leaves it).
+            unsafe { napi::sys::napi_adjust_external_memory(self.env, -HANDLE_WEIGHT, &mut out) };
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.reclaim();
+    }
+}
+
 #[napi]
 pub struct NativeSharedMemory {
-    pub(crate) memory: SharedMemory,
-    cell: Arc<Shareable<SharedMemoryInfo>>,
+    held: Rc<Held>,
 }
 
 impl NativeSharedMemory {
-    pub fn new(memory: SharedMemory, engine: Arc<Shareable<EngineInfo>>) -> Self {
-        NativeSharedMemory { cell: Shareable::new(SharedMemoryInfo { memory: memory.clone(), engine }), memory }
+    pub fn new(env: raw::Env, memory: SharedMemory, engine: Arc<Shareable<EngineInfo>>) -> Self {
+        NativeSharedMemory::held(env, Shareable::new(SharedMemoryInfo { memory, engine }))
     }
 
-    pub fn engine_info(&self) -> &Arc<Shareable<EngineInfo>> {
-        &self.cell.value.engine
+    fn held(env: raw::Env, cell: Arc<Shareable<SharedMemoryInfo>>) -> Self {
+        NativeSharedMemory { held: Held::new(env, cell) }
     }
 
-    /// The bytes `[offset, offset + length)`, checked against the current size.
-    fn range(&self, offset: f64, length: f64) -> Res<&[AtomicU8]> {
+    /// What this handle holds (gone only once its JS object was collected: unreachable then).
+    fn cell(&self) -> Res<Arc<Shareable<SharedMemoryInfo>>> {
+        self.held.cell.borrow().clone().ok_or_else(|| Fail::internal("this shared memory handle was released"))
+    }
+
+    pub fn memory(&self) -> Res<SharedMemory> {
+        Ok(self.cell()?.value.memory.clone())
+    }
+
+    pub fn engine_info(&self) -> Res<Arc<Shareable<EngineInfo>>> {
+        Ok(self.cell()?.value.engine.clone())
+    }
+
+    /// Run `f` on the bytes `[offset, offset + length)`, checked against the current size.
+    fn with_range<R>(&self, offset: f64, length: f64, f: impl FnOnce(&[AtomicU8]) -> R) -> Res<R> {
         let (off, len) = (index_arg(offset, "offset")?, index_arg(length, "length")?);
-        let data = self.memory.data();
+        let memory = self.memory()?;
+        let data = memory.data();
         if off.checked_add(len).is_none_or(|end| end > data.len() as u64) {
             return Err(Fail::range(format!("range [{off}, {off}+{len}) is outside the memory's {} bytes", data.len())));
         }
         let cells = &data[off as usize..(off + len) as usize];
         // SAFETY: `UnsafeCell<u8>` and `AtomicU8` have the same size and alignment; other threads
         // (wasm included) access these bytes concurrently, so they are only touched atomically.
-        Ok(unsafe { &*(cells as *const [std::cell::UnsafeCell<u8>] as *const [AtomicU8]) })
+        Ok(f(unsafe { &*(cells as *const [std::cell::UnsafeCell<u8>] as *const [AtomicU8]) }))
     }
 
     /// The byte address `addr` for a wait or notify: in bounds and aligned to `size` bytes.
-    fn address(&self, addr: f64, size: u64) -> Res<u64> {
+    fn address(&self, memory: &SharedMemory, addr: f64, size: u64) -> Res<u64> {
         let a = index_arg(addr, "address")?;
         if a % size != 0 {
             return Err(Fail::range(format!("address {a} is not aligned to {size} bytes")));
         }
-        if a + size > self.memory.data_size() as u64 {
-            return Err(Fail::range(format!("address {a} is outside the memory's {} bytes", self.memory.data_size())));
+        if a + size > memory.data_size() as u64 {
+            return Err(Fail::range(format!("address {a} is outside the memory's {} bytes", memory.data_size())));
         }
         Ok(a)
     }
@@ -100,42 +153,55 @@ impl NativeSharedMemory {
             }
             let memory = SharedMemory::new(&info.value.engine, MemoryType::shared(min as u32, max as u32))
                 .map_err(|e| Fail::with("WasmtimeError", "ERR_RESOURCE_EXHAUSTED", format!("cannot make the shared memory: {e:#}")))?;
-            Ok(NativeSharedMemory::new(memory, info.clone()))
+            Ok(NativeSharedMemory::new(env.raw(), memory, info.clone()))
         })
     }
 
     /// A handle to the memory named by a token from `share()` (any thread).
     #[napi(factory, catch_unwind)]
     pub fn from_shared(env: Env, id: String) -> napi::Result<Self> {
-        throwing(&env, || {
-            let cell: Arc<Shareable<SharedMemoryInfo>> = share::lookup(&id, "SharedMemory")?;
-            Ok(NativeSharedMemory { memory: cell.value.memory.clone(), cell })
-        })
+        throwing(&env, || Ok(NativeSharedMemory::held(env.raw(), share::lookup(&id, "SharedMemory")?)))
     }
 
     #[napi(catch_unwind)]
-    pub fn share(&self) -> String {
-        share::share(&self.cell, "SharedMemory")
+    pub fn share(&self, env: Env) -> napi::Result<String> {
+        throwing(&env, || Ok(share::share(&self.cell()?, "SharedMemory")))
+    }
+
+    /// Release this handle as soon as V8 has collected `object`, its JS object (store/reclaim.rs).
+    #[napi(catch_unwind)]
+    pub fn watch(env: Env, object: Unknown) -> napi::Result<()> {
+        throwing(&env, || {
+            // SAFETY: `object` is a live handle of this callback.
+            let m = unsafe { raw::unwrap_class::<NativeSharedMemory>(env.raw(), object.raw()) }
+                .ok_or_else(|| Fail::type_error("expected a NativeSharedMemory"))?;
+            let target: Rc<dyn Reclaim> = m.held.clone();
+            // SAFETY: on this env's thread, inside a callback; `object` is live.
+            unsafe { reclaim::watch_object(env.raw(), object.raw(), Rc::downgrade(&target)) };
+            Ok(())
+        })
     }
 
     /// The engine the memory belongs to.
     #[napi(catch_unwind)]
-    pub fn engine(&self) -> NativeEngine {
-        NativeEngine::from_info(self.engine_info().clone())
+    pub fn engine(&self, env: Env) -> napi::Result<NativeEngine> {
+        throwing(&env, || Ok(NativeEngine::from_info(self.engine_info()?)))
     }
 
     /// `{"minimum", "maximum", "shared": true}`, as a module's memory type.
     #[napi(catch_unwind)]
-    pub fn type_json(&self) -> String {
-        let mut out = String::new();
-        types::extern_type_json(&mut out, &wasmtime::ExternType::Memory(self.memory.ty()));
-        out
+    pub fn type_json(&self, env: Env) -> napi::Result<String> {
+        throwing(&env, || {
+            let mut out = String::new();
+            types::extern_type_json(&mut out, &wasmtime::ExternType::Memory(self.memory()?.ty()));
+            Ok(out)
+        })
     }
 
     /// Size in pages (64 KiB).
     #[napi(catch_unwind)]
-    pub fn size(&self) -> f64 {
-        self.memory.size() as f64
+    pub fn size(&self, env: Env) -> napi::Result<f64> {
+        throwing(&env, || Ok(self.memory()?.size() as f64))
     }
 
     /// Grow by `delta` pages (seen by every thread at once); returns the previous size.
@@ -143,7 +209,7 @@ impl NativeSharedMemory {
     pub fn grow(&self, env: Env, delta: f64) -> napi::Result<f64> {
         throwing(&env, || {
             let delta = index_arg(delta, "delta")?;
-            self.memory
+            self.memory()?
                 .grow(delta)
                 .map(|old| old as f64)
                 .map_err(|e| Fail::with("RangeError", "ERR_WASM_GROW", format!("memory.grow({delta}) failed: {e:#}")))
@@ -155,8 +221,7 @@ impl NativeSharedMemory {
     #[napi(catch_unwind)]
     pub fn read<'a>(&self, env: &'a Env, offset: f64, length: f64) -> napi::Result<Uint8ArraySlice<'a>> {
         throwing(env, || {
-            let cells = self.range(offset, length)?;
-            let copy: Vec<u8> = cells.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+            let copy: Vec<u8> = self.with_range(offset, length, |cells| cells.iter().map(|c| c.load(Ordering::Relaxed)).collect())?;
             Uint8ArraySlice::copy_from(env, &copy).map_err(|_| Fail::Pending)
         })
     }
@@ -166,9 +231,7 @@ impl NativeSharedMemory {
     pub fn write(&self, env: Env, offset: f64, bytes: Unknown) -> napi::Result<()> {
         throwing(&env, || {
             let src = args::bytes(&env, &bytes)?.ok_or_else(|| Fail::type_error("expected an ArrayBuffer or an ArrayBufferView"))?;
-            let cells = self.range(offset, src.len() as f64)?;
-            cells.iter().zip(src).for_each(|(c, b)| c.store(*b, Ordering::Relaxed));
-            Ok(())
+            self.with_range(offset, src.len() as f64, |cells| cells.iter().zip(src).for_each(|(c, b)| c.store(*b, Ordering::Relaxed)))
         })
     }
 
@@ -176,9 +239,10 @@ impl NativeSharedMemory {
     #[napi(catch_unwind)]
     pub fn notify(&self, env: Env, addr: f64, count: f64) -> napi::Result<u32> {
         throwing(&env, || {
-            let a = self.address(addr, 4)?;
+            let memory = self.memory()?;
+            let a = self.address(&memory, addr, 4)?;
             let count = if count == f64::INFINITY { u32::MAX } else { index_arg(count, "count")?.min(u32::MAX as u64) as u32 };
-            self.memory.atomic_notify(a, count).map_err(|t| Fail::range(format!("notify: {t}")))
+            memory.atomic_notify(a, count).map_err(|t| Fail::range(format!("notify: {t}")))
         })
     }
 
@@ -187,9 +251,10 @@ impl NativeSharedMemory {
     #[napi(catch_unwind)]
     pub fn wait32(&self, env: Env, addr: f64, expected: i32, timeout_ms: Option<f64>) -> napi::Result<&'static str> {
         throwing(&env, || {
-            let a = self.address(addr, 4)?;
+            let memory = self.memory()?;
+            let a = self.address(&memory, addr, 4)?;
             let t = timeout(timeout_ms)?;
-            self.memory.atomic_wait32(a, expected as u32, t).map(wait_result).map_err(|t| Fail::range(format!("wait32: {t}")))
+            memory.atomic_wait32(a, expected as u32, t).map(wait_result).map_err(|t| Fail::range(format!("wait32: {t}")))
         })
     }
 
@@ -197,7 +262,8 @@ impl NativeSharedMemory {
     #[napi(catch_unwind)]
     pub fn wait64(&self, env: Env, addr: f64, expected: BigInt, timeout_ms: Option<f64>) -> napi::Result<&'static str> {
         throwing(&env, || {
-            let a = self.address(addr, 8)?;
+            let memory = self.memory()?;
+            let a = self.address(&memory, addr, 8)?;
             // lib/ passes BigInt.asIntN(64, expected): always an i64.
             let (value, lossless) = expected.get_i64();
             if !lossless {
@@ -205,7 +271,7 @@ impl NativeSharedMemory {
             }
             let bits = value as u64;
             let t = timeout(timeout_ms)?;
-            self.memory.atomic_wait64(a, bits, t).map(wait_result).map_err(|t| Fail::range(format!("wait64: {t}")))
+            memory.atomic_wait64(a, bits, t).map(wait_result).map_err(|t| Fail::range(format!("wait64: {t}")))
         })
     }
 }

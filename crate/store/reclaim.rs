@@ -8,7 +8,8 @@
 //! stores are created, those whose object is gone are disposed at once: their wasm store, its
 //! memories and its instances go; what remains until the finalizer runs is the small `StoreCore`.
 //! Nothing JS-visible changes: no JS can reach a collected store, and every wrapper of its objects
-//! holds the store's JS object (lib/), so they are gone too.
+//! holds the store's JS object (lib/), so they are gone too. Shared memories (api/shared_memory.rs)
+//! reserve as much address space each and are released the same way (`Reclaim`).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -19,10 +20,26 @@ use crate::base::live::{self, Kind};
 use crate::base::raw;
 use crate::store::core::StoreCore;
 
+/// What a watched JS object owns, released once the object is collected.
+pub trait Reclaim {
+    /// Release what can go now (a store in use is left to its finalizer).
+    fn reclaim(&self);
+}
+
+impl Reclaim for StoreCore {
+    fn reclaim(&self) {
+        // A busy store is on a stack or a call (so its object cannot really be gone): leave it
+        // to its finalizer. Otherwise the wasm state goes now.
+        if !self.is_busy() {
+            let _ = self.dispose();
+        }
+    }
+}
+
 struct Watched {
-    /// Weak (count 0) reference to the store's JS object.
+    /// Weak (count 0) reference to the owner's JS object.
     object: sys::napi_ref,
-    core: Weak<StoreCore>,
+    target: Weak<dyn Reclaim>,
 }
 
 struct Watch {
@@ -49,12 +66,21 @@ pub unsafe fn watch(env: raw::Env, object: raw::Value, core: &Rc<StoreCore>) {
     if live::count(Kind::Store) < WATCH_FROM {
         return;
     }
+    let target: Rc<dyn Reclaim> = core.clone();
+    // SAFETY: the caller's contract.
+    unsafe { watch_object(env, object, Rc::downgrade(&target)) };
+}
+
+/// Watch `object`, whose collection releases `target` (see `watch`).
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; `object` is a live handle.
+pub unsafe fn watch_object(env: raw::Env, object: raw::Value, target: Weak<dyn Reclaim>) {
     // SAFETY: `object` is a live handle of the current callback; a count-0 reference is weak.
     let Ok(r) = (unsafe { raw::new_reference(env, object, 0) }) else { return };
     WATCH.with(|w| {
         let mut w = w.borrow_mut();
         let w = w.get_or_insert_with(|| Watch { env, stores: Vec::new(), swept_at: 0 });
-        w.stores.push(Watched { object: r, core: Rc::downgrade(core) });
+        w.stores.push(Watched { object: r, target });
         if w.stores.len() >= MIN_SWEEP.max(w.swept_at + w.swept_at / 2) {
             // SAFETY: on this env's thread, inside a callback.
             unsafe { sweep(w) };
@@ -62,12 +88,12 @@ pub unsafe fn watch(env: raw::Env, object: raw::Value, core: &Rc<StoreCore>) {
     });
 }
 
-/// Dispose the stores whose JS object was collected, and forget the ones already gone.
+/// Release what the collected objects owned, and forget the ones already gone.
 unsafe fn sweep(w: &mut Watch) {
     let env = w.env;
-    let mut dead: Vec<Rc<StoreCore>> = Vec::new();
+    let mut dead: Vec<Rc<dyn Reclaim>> = Vec::new();
     w.stores.retain(|s| {
-        let Some(core) = s.core.upgrade() else {
+        let Some(core) = s.target.upgrade() else {
             // SAFETY: our reference, deleted once.
             unsafe { sys::napi_delete_reference(env, s.object) };
             return false;
@@ -82,11 +108,7 @@ unsafe fn sweep(w: &mut Watch) {
         false
     });
     w.swept_at = w.stores.len();
-    for core in dead {
-        // A busy store is on a stack or a call (so its object cannot really be gone): leave it
-        // to its finalizer. Otherwise the wasm state goes now.
-        if !core.is_busy() {
-            let _ = core.dispose();
-        }
+    for target in dead {
+        target.reclaim();
     }
 }
