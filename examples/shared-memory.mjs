@@ -54,7 +54,7 @@ if (isMainThread) {
   const memory = SharedMemory.fromShared(workerData.memory)
   const instance = new Instance(new Store(module.engine), module, { env: { memory } })
   const sum = /** @type {(start: number, end: number) => void} */ (instance.exports.sum)
-  parentPort.postMessage('ready')
+  parentPort?.postMessage('ready')
   memory.wait32(16, 0) // until the main thread sets 16 to 1 ('not-equal' if it already did)
   sum(workerData.start, workerData.end)
 }

@@ -47,6 +47,7 @@ import { Table as T } from './table'
 import { Global as G } from './global'
 import { Tag as Tg } from './tag'
 import { SharedMemory as SM } from './shared-memory'
+import { LinearMemory as LM } from './linear-memory'
 import { Exception as Ex } from './exception'
 import { Instance as I } from './instance'
 import { Linker as L, InstancePre as P } from './linker'
@@ -54,5 +55,5 @@ import { InterruptHandle as H } from './interrupt'
 import { Component as Co, ComponentLinker as CL, ComponentInstance as CI, ComponentInstancePre as CP } from './component'
 
 interruptOnTerminate()
-for (const cls of [E, M, S, F, Me, T, G, Tg, Ex, SM, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
+for (const cls of [E, M, S, F, Me, LM, T, G, Tg, Ex, SM, I, L, P, H, Co, CL, CI, CP]) guardReceivers(cls, '_native')
 guardReceivers(C, 'options')

@@ -3,12 +3,10 @@ import { AFFINE, wrapAs } from './wrap'
 import { typeError } from './errors'
 import { Store, checkStore } from './store'
 import { checkKeys, checkObject, frozenJson, type MemoryType } from './types'
-
-const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder()
+import { LinearMemory } from './linear-memory'
 
 /** A wasm linear memory. */
-export class Memory {
+export class Memory extends LinearMemory {
   /** Marks the object as thread-affine (see `Store.transfer`). */
   readonly threadAffine: symbol = AFFINE
   /** @internal */
@@ -17,6 +15,7 @@ export class Memory {
   readonly _store: Store
 
   constructor(store: Store, type: { minimum: number; maximum?: number }) {
+    super()
     checkStore(store)
     const t = checkObject(type, 'memory type')
     const { minimum, maximum, shared, memory64 } = t // read once: a getter could answer differently the second time
@@ -43,48 +42,6 @@ export class Memory {
   /** Always `false`: a shared memory is a `SharedMemory`. */
   get shared(): boolean {
     return false
-  }
-
-  /** Size in 64 KiB pages. */
-  size(): number {
-    return this._native.size()
-  }
-
-  /** Grow by `deltaPages`; returns the previous size in pages. Throws `RangeError` on failure. */
-  grow(deltaPages: number): number {
-    if (typeof deltaPages !== 'number') throw typeError('deltaPages must be a number')
-    return this._native.grow(deltaPages)
-  }
-
-  /** A copy of `length` bytes starting at `offset`. */
-  read(offset: number, length: number): Uint8Array {
-    if (typeof offset !== 'number' || typeof length !== 'number') throw typeError('offset and length must be numbers')
-    return this._native.read(offset, length) as Uint8Array
-  }
-
-  /** Copy `bytes` into memory at `offset`. */
-  write(offset: number, bytes: ArrayBufferView | ArrayBuffer): void {
-    if (typeof offset !== 'number') throw typeError('offset must be a number')
-    this._native.write(offset, bytes)
-  }
-
-  /**
-   * The UTF-8 text of the `length` bytes at `offset` (bounds-checked like `read`; malformed
-   * UTF-8 becomes U+FFFD, as `TextDecoder` does).
-   */
-  readString(offset: number, length: number): string {
-    return utf8Decoder.decode(this.read(offset, length))
-  }
-
-  /**
-   * Write `text` as UTF-8 at `offset`; returns the number of bytes written. Bounds-checked like
-   * `write`: text that does not fit throws `RangeError` `ERR_OUT_OF_RANGE` and writes nothing.
-   */
-  writeString(offset: number, text: string): number {
-    if (typeof text !== 'string') throw typeError('text must be a string')
-    const bytes = utf8Encoder.encode(text)
-    this.write(offset, bytes)
-    return bytes.length
   }
 
   /**

@@ -3,9 +3,7 @@ import { WasmtimeError, typeError } from './errors'
 import { Engine, checkEngine } from './engine'
 import { checkKeys, checkObject, frozenJson, type MemoryType } from './types'
 import { isToken, token, wrapAs, SHAREABLE, type Shared } from './wrap'
-
-const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder()
+import { LinearMemory } from './linear-memory'
 
 /**
  * A shared linear memory (the threads proposal), shareable like a `Module`: `share()` it, post
@@ -16,15 +14,17 @@ const utf8Decoder = new TextDecoder()
  *
  * Node 20's N-API cannot put a `SharedArrayBuffer` over external memory, so there is no
  * `buffer`: `read`/`write` copy (each byte accessed atomically), and `wait32`/`wait64`/`notify`
- * are the atomics (`Atomics.wait`/`notify` on the wasm side's terms).
+ * are the atomics (`Atomics.wait`/`notify` on the wasm side's terms). `size`, `grow`, `read`,
+ * `write`, `readString` and `writeString` work as a `Memory`'s, for every thread at once.
  */
-export class SharedMemory {
+export class SharedMemory extends LinearMemory {
   /** Makes `postMessage(memory)` throw a DataCloneError that says to post `memory.share()`. */
   readonly shareable: symbol = SHAREABLE
   /** @internal */
   readonly _native: Native.NativeSharedMemory
 
   constructor(engine: Engine, type: { initial: number; maximum: number }) {
+    super()
     checkEngine(engine)
     const t = checkObject(type, 'shared memory type')
     const { initial, maximum } = t
@@ -65,42 +65,6 @@ export class SharedMemory {
 
   get type(): MemoryType {
     return frozenJson<{ type: MemoryType }>(this._native.typeJson()).type
-  }
-
-  /** Size in 64 KiB pages, as every thread sees it now. */
-  size(): number {
-    return this._native.size()
-  }
-
-  /** Grow by `deltaPages` (for every thread); returns the previous size. `RangeError` on failure. */
-  grow(deltaPages: number): number {
-    if (typeof deltaPages !== 'number') throw typeError('deltaPages must be a number')
-    return this._native.grow(deltaPages)
-  }
-
-  /** A copy of `length` bytes at `offset`. */
-  read(offset: number, length: number): Uint8Array {
-    if (typeof offset !== 'number' || typeof length !== 'number') throw typeError('offset and length must be numbers')
-    return this._native.read(offset, length) as Uint8Array
-  }
-
-  /** Copy `bytes` into the memory at `offset`. */
-  write(offset: number, bytes: ArrayBufferView | ArrayBuffer): void {
-    if (typeof offset !== 'number') throw typeError('offset must be a number')
-    this._native.write(offset, bytes)
-  }
-
-  /** The UTF-8 text of the `length` bytes at `offset`. */
-  readString(offset: number, length: number): string {
-    return utf8Decoder.decode(this.read(offset, length))
-  }
-
-  /** Write `text` as UTF-8 at `offset`; returns the number of bytes written. */
-  writeString(offset: number, text: string): number {
-    if (typeof text !== 'string') throw typeError('text must be a string')
-    const bytes = utf8Encoder.encode(text)
-    this.write(offset, bytes)
-    return bytes.length
   }
 
   /** `memory.atomic.notify`: wake up to `count` (default all) waiters at byte `address`; returns how many woke. */
