@@ -176,14 +176,11 @@ test('wait and notify across threads: wasm in a worker woken from JS here, and J
   }
   t.is(woke, 1, 'one waiter woken')
   t.is(await waited, 0, 'memory.atomic.wait32 returned 0: woken')
-  // JS here waits at 24 while wasm in the worker notifies until someone woke.
-  const notifier = (async () => {
-    for (let i = 0; i < 10_000; i++) if ((await w!.call('notify')) === 1) return true
-    return false
-  })()
-  // wait32 blocks this thread: the worker's notify loop is what ends it.
+  // JS here waits at 24 while wasm in the worker notifies until it woke someone. The loop runs
+  // in the worker: blocked in wait32, this thread cannot send it requests.
+  const notifier = w!.request({ op: 'callUntil', name: 'notify', value: 1, ms: 30_000 })
   t.is(memory.wait32(24, 0, 30_000), 'ok')
-  t.true(await notifier)
+  t.like(await notifier, { type: 'result', value: 1 })
   t.is(memory.wait32(24, 1, 0), 'not-equal')
   t.is(memory.wait32(24, 0, 1), 'timed-out')
   t.is(memory.wait64(32, 5n, 0), 'not-equal')

@@ -5,7 +5,8 @@
 //
 // Requests: `{ op: 'instantiate', module, memory }` (replies `{ type: 'ready', exported }`, the
 // token of the instance's own exported shared memory if it has one) and `{ op: 'call', name, args }`
-// (replies `{ type: 'result', value }`, or `{ type: 'error', error }`).
+// (replies `{ type: 'result', value }`, or `{ type: 'error', error }`), and `{ op: 'callUntil',
+// name, value, ms }` (calls `name()` until it returns `value`).
 import { parentPort, workerData } from 'node:worker_threads'
 import { api, describeError } from './common.mjs'
 
@@ -26,6 +27,14 @@ parentPort.on('message', (req) => {
       parentPort.postMessage({ type: 'ready', exported: own })
     } else if (req.op === 'call') {
       const value = exports[req.name](...req.args)
+      parentPort.postMessage({ type: 'result', value })
+    } else if (req.op === 'callUntil') {
+      // Call `name` until it returns `value` (at most `ms`): for a partner blocked in a wait,
+      // whose thread cannot send another request meanwhile.
+      const end = Date.now() + req.ms
+      let value
+      do value = exports[req.name]()
+      while (value !== req.value && Date.now() < end)
       parentPort.postMessage({ type: 'result', value })
     }
   } catch (e) {

@@ -297,6 +297,8 @@ pub unsafe fn throw(env: js::Env, f: Fail) {
 }
 
 /// Build (not throw) the JS error object for a `Fail::New` through the factory.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside an N-API callback where calling JS is allowed.
 pub unsafe fn build_error(env: js::Env, e: &NewError) -> Option<js::Value> {
     let factory = js::error_factory();
     if factory.is_null() {

@@ -125,6 +125,8 @@ pub unsafe fn to_raw(env: js::Env, v: js::Value, ty: &ValType, cx: &mut StoreCon
 /// `num_to_raw` with the common case first: a number that is an i32 or, for floats, any
 /// number, read with one N-API call; everything else (u32 range, errors, i64, v128) goes the
 /// general way.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; `v` is a live handle of its scope.
 #[inline(always)]
 pub unsafe fn quick_to_raw(env: js::Env, v: js::Value, ty: &ValType) -> Res<ValRaw> {
     let mut x = 0.0f64;
@@ -144,6 +146,8 @@ pub unsafe fn quick_to_raw(env: js::Env, v: js::Value, ty: &ValType) -> Res<ValR
 }
 
 /// `num_from_raw` with an i32 result made inline.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback (the value is made in its scope).
 #[inline(always)]
 pub unsafe fn quick_from_raw(env: js::Env, raw: ValRaw, ty: &ValType) -> Res<js::Value> {
     if let ValType::I32 = ty {
@@ -158,6 +162,8 @@ pub unsafe fn quick_from_raw(env: js::Env, raw: ValRaw, ty: &ValType) -> Res<js:
 }
 
 /// `to_raw` of a numeric type (no store needed). A reference type is an internal error.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback; `v` is a live handle of its scope.
 #[inline]
 pub unsafe fn num_to_raw(env: js::Env, v: js::Value, ty: &ValType) -> Res<ValRaw> {
     // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
@@ -188,6 +194,8 @@ pub unsafe fn from_raw(env: js::Env, raw: ValRaw, ty: &ValType, core: &StoreCore
 }
 
 /// `from_raw` of a numeric type (no store needed). A reference type is an internal error.
+///
+/// SAFETY (caller): on the JS thread of `env`, inside a callback (the value is made in its scope).
 #[inline]
 pub unsafe fn num_from_raw(env: js::Env, raw: ValRaw, ty: &ValType) -> Res<js::Value> {
     // SAFETY: JS-thread conversion; `env` and the value handles are live in the current callback scope.
